@@ -1,0 +1,60 @@
+//! `daactl diff`.
+
+use anyhow::{Context as _, Result};
+
+use daactl::diff::{colorize, compare};
+use daactl::output;
+use daactl::project::{Project, RENDERED_DIR};
+
+use super::{Outcome, Session, progress, render_selection, write_stdout};
+use crate::cli::Selection;
+
+/// Compares `rendered/<env>/` with a fresh render of each selected environment.
+pub fn run(session: &Session, project: &Project, selection: &Selection) -> Result<Outcome> {
+    let rendered = render_selection(project, selection)?;
+    let dir = project.rendered_dir();
+    let mut diffs = Vec::new();
+    for environment in &rendered {
+        let name = &environment.environment;
+        let committed = output::read_tree(&dir.join(name))
+            .with_context(|| format!("reading {RENDERED_DIR}/{name}"))?;
+        diffs.push(compare(
+            name,
+            &format!("{RENDERED_DIR}/{name}"),
+            &committed,
+            &environment.files(),
+        ));
+    }
+    let drift = diffs.iter().any(|d| !d.is_clean());
+    if !drift {
+        let objects: usize = rendered.iter().map(|r| r.resources.len()).sum();
+        progress(
+            session,
+            &format!(
+                "{RENDERED_DIR}/ is current: {} environments, {objects} objects",
+                rendered.len()
+            ),
+        );
+        return Ok(Outcome::Success);
+    }
+    let mut report = String::new();
+    for diff in &diffs {
+        report.push_str(&diff.summary());
+        report.push('\n');
+    }
+    if !session.quiet {
+        for diff in &diffs {
+            for patch in &diff.patches {
+                report.push('\n');
+                report.push_str(&if session.color {
+                    colorize(patch)
+                } else {
+                    patch.clone()
+                });
+            }
+        }
+        report.push_str("\nhint: run `daactl render` and commit rendered/, or revert the edit\n");
+    }
+    write_stdout(report.as_bytes())?;
+    Ok(Outcome::Drift)
+}

@@ -1,0 +1,112 @@
+//! Command handlers: the edge where typed errors become `anyhow` with context.
+
+mod diff;
+mod render;
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use clap::CommandFactory as _;
+
+use daactl::project::Project;
+use daactl::render::{Rendered, Renderer, TemplateSet};
+use daactl::spec::Environment;
+
+use crate::cli::{Cli, ColorChoice, Command, Selection};
+
+/// How a command ended, when it did not fail.
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: the committed output differs from a fresh render.
+    Drift,
+}
+
+/// Settings every command shares.
+pub struct Session {
+    /// Suppress progress and summaries.
+    pub quiet: bool,
+    /// Colour standard output.
+    pub color: bool,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let session = Session {
+        quiet: cli.quiet,
+        color,
+    };
+    match cli.command {
+        Command::Render(args) => {
+            let project = open(cli.project.as_deref())?;
+            render::run(&session, &project, &args)
+        }
+        Command::Diff(args) => {
+            let project = open(cli.project.as_deref())?;
+            diff::run(&session, &project, &args.selection)
+        }
+        Command::Schema => {
+            let schema = schemars::schema_for!(Environment);
+            let text = serde_json::to_string_pretty(&schema).context("serializing the schema")?;
+            write_stdout(format!("{text}\n").as_bytes())?;
+            Ok(Outcome::Success)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "daactl", &mut script);
+            write_stdout(&script)?;
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+fn open(explicit: Option<&Path>) -> Result<Project> {
+    let cwd = std::env::current_dir().context("reading the current folder")?;
+    Ok(Project::discover(explicit, &cwd)?)
+}
+
+/// Loads the selected specs and renders them, all in memory.
+pub fn render_selection(project: &Project, selection: &Selection) -> Result<Vec<Rendered>> {
+    let templates = match &selection.templates {
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!(
+                    "{}: error: no such template folder\n  hint: `--templates` takes a folder of `*.j2` files",
+                    dir.display()
+                );
+            }
+            TemplateSet::from_dir(dir, &dir.display().to_string())?
+        }
+        None => TemplateSet::embedded()?,
+    };
+    let renderer = Renderer::new(templates)?;
+    let specs = project.load_specs(&selection.environments)?;
+    specs
+        .iter()
+        .map(|spec| renderer.render(spec).map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// Writes data to standard output; a closed pipe surfaces as an `io::Error`.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes a progress line to standard error unless `--quiet`.
+pub fn progress(session: &Session, line: &str) {
+    if !session.quiet {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}

@@ -1,0 +1,46 @@
+//! `daactl render`.
+
+use anyhow::{Context as _, Result, bail};
+
+use daactl::output;
+use daactl::project::{Project, RENDERED_DIR};
+
+use super::{Outcome, Session, progress, render_selection, write_stdout};
+use crate::cli::RenderArgs;
+
+/// Renders the selection; writes `rendered/<env>/` or, with `--stdout`, one stream.
+pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Outcome> {
+    if args.stdout && args.selection.environments.len() != 1 {
+        let known = project.environment_names()?;
+        if known.len() != 1 || args.selection.environments.len() > 1 {
+            bail!(
+                "error: `--stdout` prints one environment\n  hint: choose it with `--env`, one of: {}",
+                known.join(", ")
+            );
+        }
+    }
+    // Everything renders in memory first: one bad environment means nothing is written.
+    let rendered = render_selection(project, &args.selection)?;
+    if args.stdout {
+        write_stdout(rendered[0].stream().as_bytes())?;
+        return Ok(Outcome::Success);
+    }
+    let dir = project.rendered_dir();
+    for environment in &rendered {
+        let summary =
+            output::write_environment(&dir, &environment.environment, &environment.files())
+                .with_context(|| format!("writing {RENDERED_DIR}/{}", environment.environment))?;
+        progress(
+            session,
+            &format!(
+                "{RENDERED_DIR}/{}: {} objects ({} written, {} removed, {} unchanged)",
+                environment.environment,
+                environment.resources.len(),
+                summary.written,
+                summary.removed,
+                summary.unchanged
+            ),
+        );
+    }
+    Ok(Outcome::Success)
+}

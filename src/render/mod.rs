@@ -1,0 +1,286 @@
+//! Rendering: spec → template context → template output → strict YAML parse → canonical
+//! objects in install order.
+//!
+//! Injection safety comes from two layers. Every `{{ value }}` is printed as JSON (minijinja's
+//! JSON auto-escape), so a spec string can only ever become a quoted string; then the output
+//! is parsed strictly and written again by [`crate::yaml::emit`], so what lands on disk is
+//! exactly the parsed objects and nothing a template author formatted by accident.
+
+pub mod context;
+pub mod error;
+pub mod order;
+pub mod templates;
+
+use std::collections::BTreeMap;
+
+use minijinja::{AutoEscape, Environment as Engine, UndefinedBehavior, context};
+use serde_json::Value;
+
+pub use error::{FedBy, RenderError, RenderErrorKind};
+pub use templates::{Each, Template, TemplateSet};
+
+use crate::spec::{KeyPath, Spec};
+use crate::yaml;
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.namespace`, absent for cluster-scoped objects.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+    /// The template that rendered it, as shown to users.
+    pub template: String,
+    /// The whole object.
+    pub value: Value,
+}
+
+impl Resource {
+    /// `Kind namespace/name`, or `Kind name` when cluster-scoped.
+    pub fn identity(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// Its file inside `rendered/<env>/`.
+    pub fn file_name(&self) -> String {
+        order::file_name(&self.kind, self.namespace.as_deref(), &self.name)
+    }
+
+    /// Its canonical text: a `---` line, a `# Source:` line as `helm template` prints, and
+    /// the object.
+    pub fn to_yaml(&self) -> String {
+        format!(
+            "---\n# Source: {}\n{}",
+            self.template,
+            yaml::emit(&self.value)
+        )
+    }
+}
+
+/// The objects of one environment, in install order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The environment's name.
+    pub environment: String,
+    /// The objects.
+    pub resources: Vec<Resource>,
+}
+
+impl Rendered {
+    /// Each object's file inside `rendered/<env>/` with its text.
+    pub fn files(&self) -> BTreeMap<String, String> {
+        self.resources
+            .iter()
+            .map(|r| (r.file_name(), r.to_yaml()))
+            .collect()
+    }
+
+    /// All objects as one multi-document stream, ready for `kubectl apply -f -`.
+    pub fn stream(&self) -> String {
+        self.resources.iter().map(Resource::to_yaml).collect()
+    }
+}
+
+/// Renders specs with one compiled template set.
+pub struct Renderer {
+    engine: Engine<'static>,
+    templates: Vec<Template>,
+}
+
+impl Renderer {
+    /// Compiles `set`; a syntax error names the template file and line.
+    pub fn new(set: TemplateSet) -> Result<Self, RenderError> {
+        let mut engine = Engine::new();
+        engine.set_undefined_behavior(UndefinedBehavior::Strict);
+        engine.set_auto_escape_callback(|_| AutoEscape::Json);
+        engine.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
+        for template in &set.templates {
+            engine
+                .add_template_owned(template.name.clone(), template.source.clone())
+                .map_err(|err| engine_error(&set.templates, &err, None))?;
+        }
+        Ok(Self {
+            engine,
+            templates: set.templates,
+        })
+    }
+
+    /// Renders every template for `spec`.
+    pub fn render(&self, spec: &Spec) -> Result<Rendered, RenderError> {
+        let env_context = context::environment(&spec.environment);
+        let env_value = to_value(&env_context);
+        let mut resources: Vec<Resource> = Vec::new();
+        for template in self.templates.iter().filter(|t| !t.is_helper()) {
+            let runs: Vec<(Option<KeyPath>, minijinja::Value)> = match template.each {
+                Each::Once => vec![(None, context! { env => env_value.clone() })],
+                Each::Service => env_context["services"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|service| {
+                        let name = service["name"].as_str().unwrap_or_default();
+                        let key = KeyPath::root().key("services").key(name);
+                        (Some(key), context! { env => env_value.clone(), service => to_value(service) })
+                    })
+                    .collect(),
+                Each::Namespace => context::namespaces(&env_context)
+                    .into_iter()
+                    .map(|(role, namespace)| {
+                        let key = KeyPath::root().key("namespaces").key(role);
+                        (Some(key), context! { env => env_value.clone(), namespace => to_value(&namespace) })
+                    })
+                    .collect(),
+            };
+            for (key, ctx) in runs {
+                let fed_by = key.map(|key| {
+                    Box::new(FedBy {
+                        location: spec.locate(&key),
+                        key: key.to_string(),
+                    })
+                });
+                let output = self
+                    .engine
+                    .get_template(&template.name)
+                    .and_then(|t| t.render(ctx))
+                    .map_err(|err| engine_error(&self.templates, &err, fed_by.clone()))?;
+                for resource in objects(template, &output, &fed_by)? {
+                    if let Some(first) = resources
+                        .iter()
+                        .find(|r| r.identity() == resource.identity())
+                    {
+                        return Err(RenderError {
+                            template: template.display.clone(),
+                            line: 0,
+                            fed_by,
+                            kind: RenderErrorKind::Duplicate {
+                                identity: resource.identity(),
+                                first: first.template.clone(),
+                            },
+                        });
+                    }
+                    resources.push(resource);
+                }
+            }
+        }
+        resources.sort_by(|a, b| {
+            (order::install_rank(&a.kind), &a.namespace, &a.name).cmp(&(
+                order::install_rank(&b.kind),
+                &b.namespace,
+                &b.name,
+            ))
+        });
+        Ok(Rendered {
+            environment: spec.environment.name.clone(),
+            resources,
+        })
+    }
+}
+
+/// Hands a serializable value to the template engine.
+fn to_value(value: &impl serde::Serialize) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}
+
+fn engine_error(
+    templates: &[Template],
+    err: &minijinja::Error,
+    fed_by: Option<Box<FedBy>>,
+) -> RenderError {
+    let name = err.name().unwrap_or_default();
+    let template = templates.iter().find(|t| t.name == name);
+    let mut message = match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    };
+    if let (Some(range), Some(t)) = (err.range(), template)
+        && let Some(expression) = t.source.get(range)
+    {
+        message.push_str(&format!(" in `{}`", expression.trim()));
+    }
+    RenderError {
+        template: template.map_or_else(|| name.to_owned(), |t| t.display.clone()),
+        line: err.line().unwrap_or(0),
+        fed_by,
+        kind: RenderErrorKind::Template(message),
+    }
+}
+
+/// Parses one template's output into objects.
+fn objects(
+    template: &Template,
+    output: &str,
+    fed_by: &Option<Box<FedBy>>,
+) -> Result<Vec<Resource>, RenderError> {
+    let fail = |kind| RenderError {
+        template: template.display.clone(),
+        line: 0,
+        fed_by: fed_by.clone(),
+        kind,
+    };
+    let documents = yaml::parse_stream(output).map_err(|err| {
+        fail(RenderErrorKind::Output {
+            output_line: err.line,
+            message: err.message,
+            text: output
+                .lines()
+                .nth(err.line.saturating_sub(1))
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    })?;
+    documents
+        .into_iter()
+        .map(|document| {
+            let value = document.value;
+            let text = |pointer: &str| {
+                value
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let (Some(api_version), Some(kind), Some(name)) =
+                (text("/apiVersion"), text("/kind"), text("/metadata/name"))
+            else {
+                return Err(fail(RenderErrorKind::NotAnObject(format!(
+                    "the document at output line {} lacks `apiVersion`, `kind` or `metadata.name`",
+                    document.line
+                ))));
+            };
+            let namespace = text("/metadata/namespace");
+            match (order::is_cluster_scoped(&kind), &namespace) {
+                (true, Some(ns)) => {
+                    return Err(fail(RenderErrorKind::NotAnObject(format!(
+                        "{kind} `{name}` is cluster-scoped but sets `metadata.namespace: {ns}`"
+                    ))));
+                }
+                (false, None) => {
+                    return Err(fail(RenderErrorKind::NotAnObject(format!(
+                        "{kind} `{name}` is namespaced but sets no `metadata.namespace`"
+                    ))));
+                }
+                _ => {}
+            }
+            Ok(Resource {
+                api_version,
+                kind,
+                namespace,
+                name,
+                template: template.display.clone(),
+                value,
+            })
+        })
+        .collect()
+}

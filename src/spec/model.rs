@@ -1,0 +1,459 @@
+//! The typed model of one `environments/<name>.toml` file.
+//!
+//! Every struct rejects unknown keys, so a typo in a spec is an error with a location instead
+//! of a silently ignored setting. The JSON Schema in `schemas/environment.schema.json` is
+//! generated from these types (`daactl schema`) and a test keeps the two equal.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::pattern;
+
+/// One deployment environment of the DAA platform.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Environment name; must equal the file name without `.toml`.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub name: String,
+    /// One line saying what this environment is for.
+    #[serde(default)]
+    pub description: String,
+    /// The Kubernetes cluster the environment runs on.
+    pub cluster: Cluster,
+    /// The namespaces daactl creates, by role.
+    pub namespaces: Namespaces,
+    /// Namespaces of platform components that the DAA workloads talk to.
+    #[serde(default)]
+    pub platform: Platform,
+    /// Where service images come from.
+    pub images: Images,
+    /// The StorageClass that stateful workloads use.
+    pub storage_class: StorageClass,
+    /// Where ExternalSecrets read secret values from; values never live in the spec.
+    pub secret_store: SecretStore,
+    /// The DAA services, keyed by service name. Adding a service is one table here.
+    pub services: BTreeMap<String, Service>,
+    /// The PostgreSQL cluster (CloudNativePG) in the data namespace.
+    pub postgres: Postgres,
+    /// The Redis cache in the data namespace.
+    pub redis: Redis,
+    /// Groups of people given namespace-level access.
+    #[serde(default)]
+    pub access_groups: Vec<AccessGroup>,
+}
+
+/// Where the environment runs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// `kind` for a local cluster, `eks` for Amazon EKS.
+    pub provider: ClusterProvider,
+    /// Kubernetes minor version, for example `1.33` (REQ-T202 asks for 1.28 or later).
+    #[schemars(pattern(pattern::KUBERNETES_VERSION))]
+    pub kubernetes_version: String,
+    /// Cloud region; required for `eks`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Availability zones workloads spread over (REQ-T231).
+    pub zones: Vec<String>,
+}
+
+/// The kind of cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterProvider {
+    /// A local kind cluster (REQ-T241).
+    Kind,
+    /// Amazon Elastic Kubernetes Service.
+    Eks,
+}
+
+/// The namespaces of an environment, by role.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Namespaces {
+    /// Where the DAA services run; named after the environment.
+    pub app: Namespace,
+    /// Where PostgreSQL and Redis run.
+    pub data: Namespace,
+}
+
+impl Namespaces {
+    /// The namespaces with their role names, in a fixed order.
+    pub fn by_role(&self) -> [(&'static str, &Namespace); 2] {
+        [("app", &self.app), ("data", &self.data)]
+    }
+}
+
+/// One namespace with its quota and container defaults (REQ-T205).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Namespace {
+    /// Namespace name.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub name: String,
+    /// The namespace's ResourceQuota.
+    pub quota: Quota,
+    /// Defaults and bounds for containers, rendered as a LimitRange.
+    pub container_limits: ContainerLimits,
+}
+
+/// Hard limits of a ResourceQuota.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// Sum of all container requests.
+    pub requests: ResourceSet,
+    /// Sum of all container limits.
+    pub limits: ResourceSet,
+    /// Sum of all PersistentVolumeClaim requests.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub storage: String,
+    /// Number of PersistentVolumeClaims.
+    pub persistent_volume_claims: u32,
+    /// Number of pods.
+    pub pods: u32,
+}
+
+/// LimitRange settings for containers.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerLimits {
+    /// Requests given to a container that sets none.
+    pub default_request: ResourceSet,
+    /// Limits given to a container that sets none.
+    pub default_limit: ResourceSet,
+    /// The largest limits a container may set.
+    pub max: ResourceSet,
+}
+
+/// CPU, memory and ephemeral storage, as Kubernetes quantities.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSet {
+    /// CPU, for example `250m` or `2`.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub cpu: String,
+    /// Memory, for example `512Mi`.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub memory: String,
+    /// Ephemeral storage (writable layers, logs, emptyDir), for example `1Gi`.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub ephemeral_storage: String,
+}
+
+/// Requests and limits of one container.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// What the scheduler reserves.
+    pub requests: ResourceSet,
+    /// What the container may use at most.
+    pub limits: ResourceSet,
+}
+
+/// Namespaces of platform components outside the DAA deployment.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    /// Where Prometheus runs; it may scrape metrics ports.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub monitoring_namespace: String,
+    /// Where the CloudNativePG operator runs; it may reach PostgreSQL pods.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub postgres_operator_namespace: String,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self {
+            monitoring_namespace: "monitoring".to_owned(),
+            postgres_operator_namespace: "cnpg-system".to_owned(),
+        }
+    }
+}
+
+/// Image registry settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Images {
+    /// Registry and path prefix for service images, for example `ghcr.io/daa-platform`.
+    pub registry: String,
+}
+
+/// The SSD StorageClass (REQ-T208).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageClass {
+    /// StorageClass name; the same in every environment so workloads stay identical.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub name: String,
+    /// CSI provisioner, for example `ebs.csi.aws.com` or kind's `rancher.io/local-path`.
+    pub provisioner: String,
+    /// Provisioner parameters, for example `type = "gp3"`.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// What happens to a volume when its claim is deleted.
+    pub reclaim_policy: ReclaimPolicy,
+    /// Whether claims can grow after creation.
+    pub allow_volume_expansion: bool,
+}
+
+/// StorageClass reclaim policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+pub enum ReclaimPolicy {
+    /// Keep the volume after the claim is deleted.
+    Retain,
+    /// Delete the volume with its claim.
+    Delete,
+}
+
+/// The External Secrets store that holds secret values (REQ-T209, REQ-T247).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretStore {
+    /// `ClusterSecretStore` or `SecretStore`.
+    pub kind: SecretStoreKind,
+    /// Name of the store.
+    pub name: String,
+    /// How often ExternalSecrets re-read values, for example `1h`.
+    #[schemars(pattern(pattern::DURATION))]
+    pub refresh_interval: String,
+}
+
+/// Kind of External Secrets store.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+pub enum SecretStoreKind {
+    /// A store usable from every namespace.
+    ClusterSecretStore,
+    /// A store in the same namespace as the ExternalSecret.
+    SecretStore,
+}
+
+/// A reference to one secret value in the secret store; never the value itself.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// Key of the secret in the store, for example `production/daa-service/database`.
+    pub remote_key: String,
+    /// Property inside that secret, for JSON secrets.
+    #[serde(default)]
+    pub property: Option<String>,
+}
+
+/// A secret a service receives as an environment variable.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSecret {
+    /// Environment variable name.
+    #[schemars(pattern(pattern::ENV_NAME))]
+    pub env: String,
+    /// Key of the secret in the store.
+    pub remote_key: String,
+    /// Property inside that secret, for JSON secrets.
+    #[serde(default)]
+    pub property: Option<String>,
+}
+
+/// Replica bounds, used by the HorizontalPodAutoscaler (REQ-T233).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replicas {
+    /// Fewest replicas.
+    pub min: u32,
+    /// Most replicas.
+    pub max: u32,
+}
+
+/// Autoscaling targets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    /// Target average CPU utilization, percent of requests.
+    pub cpu_utilization: u32,
+    /// Target average memory utilization, percent of requests.
+    pub memory_utilization: u32,
+}
+
+impl Default for Autoscaling {
+    fn default() -> Self {
+        Self {
+            cpu_utilization: 70,
+            memory_utilization: 80,
+        }
+    }
+}
+
+/// One DAA service: a Deployment with its Service, autoscaler, budget, config and secrets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// What the service does.
+    #[serde(default)]
+    pub description: String,
+    /// Image name under `images.registry`, or a full repository when it contains `/`.
+    pub image: String,
+    /// Image tag; give exactly one of `tag` and `digest`.
+    #[serde(default)]
+    #[schemars(pattern(pattern::IMAGE_TAG))]
+    pub tag: Option<String>,
+    /// Image digest, `sha256:` and 64 hex digits; give exactly one of `tag` and `digest`.
+    #[serde(default)]
+    #[schemars(pattern(pattern::IMAGE_DIGEST))]
+    pub digest: Option<String>,
+    /// Application version, for the `app.kubernetes.io/version` label.
+    pub version: String,
+    /// Port the application serves HTTP on.
+    pub port: u16,
+    /// Port the application serves Prometheus metrics on.
+    pub metrics_port: u16,
+    /// Replica bounds.
+    pub replicas: Replicas,
+    /// Autoscaling targets.
+    #[serde(default)]
+    pub autoscaling: Autoscaling,
+    /// Container requests and limits.
+    pub resources: Resources,
+    /// Other services this one calls.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Whether the service uses PostgreSQL.
+    #[serde(default)]
+    pub postgres: bool,
+    /// Whether the service uses Redis.
+    #[serde(default)]
+    pub redis: bool,
+    /// Plain configuration, rendered into the service's ConfigMap.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Secrets, rendered as an ExternalSecret and `secretKeyRef` environment variables.
+    #[serde(default)]
+    pub secrets: Vec<ServiceSecret>,
+}
+
+/// The PostgreSQL cluster, run by the CloudNativePG operator (REQ-T208, REQ-T234).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Postgres {
+    /// Name of the CloudNativePG `Cluster`.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub name: String,
+    /// Number of instances: one primary, the rest replicas.
+    pub instances: u32,
+    /// Image repository.
+    pub image: String,
+    /// Image tag; give exactly one of `tag` and `digest`.
+    #[serde(default)]
+    #[schemars(pattern(pattern::IMAGE_TAG))]
+    pub tag: Option<String>,
+    /// Image digest; give exactly one of `tag` and `digest`.
+    #[serde(default)]
+    #[schemars(pattern(pattern::IMAGE_DIGEST))]
+    pub digest: Option<String>,
+    /// Database created at bootstrap.
+    pub database: String,
+    /// Owner of that database.
+    pub owner: String,
+    /// Size of each instance's data volume.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub storage_size: String,
+    /// Size of each instance's WAL volume.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub wal_storage_size: String,
+    /// Requests and limits of each instance.
+    pub resources: Resources,
+    /// PostgreSQL settings (`postgresql.conf`).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// Store entry holding `username` and `password` of the database owner.
+    pub credentials: SecretRef,
+    /// Backups; none means no backups (development).
+    #[serde(default)]
+    pub backup: Option<PostgresBackup>,
+}
+
+/// Base backups and WAL archiving to object storage (REQ-T235, REQ-T236).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresBackup {
+    /// Object store path, for example `s3://daa-production-backups/postgres`.
+    pub destination: String,
+    /// Six-field cron schedule (with seconds) of base backups.
+    pub schedule: String,
+    /// How long backups and WAL are kept, for example `30d`.
+    #[schemars(pattern(pattern::RETENTION))]
+    pub retention: String,
+}
+
+/// The Redis cache.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redis {
+    /// Image repository.
+    pub image: String,
+    /// Image tag; give exactly one of `tag` and `digest`.
+    #[serde(default)]
+    #[schemars(pattern(pattern::IMAGE_TAG))]
+    pub tag: Option<String>,
+    /// Image digest; give exactly one of `tag` and `digest`.
+    #[serde(default)]
+    #[schemars(pattern(pattern::IMAGE_DIGEST))]
+    pub digest: Option<String>,
+    /// Redis version, for the `app.kubernetes.io/version` label.
+    pub version: String,
+    /// Redis `maxmemory`, for example `512mb`.
+    pub max_memory: String,
+    /// Requests and limits of the container.
+    pub resources: Resources,
+    /// Store entry holding the Redis password (property `password`).
+    pub password: SecretRef,
+}
+
+/// A group given access to some of the environment's namespaces (REQ-T204).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessGroup {
+    /// Group name as the cluster's authenticator reports it.
+    pub group: String,
+    /// What the group may do.
+    pub access: Access,
+    /// Namespace roles (`app`, `data`) the access applies to.
+    pub namespaces: Vec<NamespaceRole>,
+}
+
+/// Access levels, each rendered as a namespaced Role.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Read workloads, logs and events; never Secrets.
+    Read,
+    /// Read, plus restart and scale workloads and delete pods.
+    Operate,
+}
+
+/// A namespace role.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum NamespaceRole {
+    /// The application namespace.
+    App,
+    /// The data namespace.
+    Data,
+}
+
+impl NamespaceRole {
+    /// The role's key in `[namespaces]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NamespaceRole::App => "app",
+            NamespaceRole::Data => "data",
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Regular expressions for spec strings, shared by the JSON Schema and the validator so the
+//! editor and `daactl` accept exactly the same values.
+
+/// An RFC 1035 label: Kubernetes names of namespaces, services and most objects.
+pub const DNS_LABEL: &str = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
+/// A Kubernetes minor version such as `1.33`.
+pub const KUBERNETES_VERSION: &str = r"^1\.[0-9]+$";
+/// A Kubernetes resource quantity such as `250m`, `2`, `512Mi`.
+pub const QUANTITY: &str = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
+/// An OCI image tag.
+pub const IMAGE_TAG: &str = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
+/// An OCI image digest; only SHA-256 is accepted.
+pub const IMAGE_DIGEST: &str = r"^sha256:[0-9a-f]{64}$";
+/// A POSIX environment variable name, which is also a valid ConfigMap key.
+pub const ENV_NAME: &str = r"^[A-Za-z_][A-Za-z0-9_]*$";
+/// A Go duration such as `1h` or `15m30s`.
+pub const DURATION: &str = r"^([0-9]+(ms|s|m|h))+$";
+/// A CloudNativePG retention policy such as `30d`.
+pub const RETENTION: &str = r"^[1-9][0-9]*[dwm]$";

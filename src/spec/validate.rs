@@ -1,0 +1,485 @@
+//! Rules a spec must follow beyond its types: names Kubernetes accepts, references that
+//! resolve, bounds that make sense. Every problem is reported, not only the first.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::key_path::KeyPath;
+use super::model::{ClusterProvider, Environment, ResourceSet, Resources, Service};
+use super::{pattern, quantity};
+
+/// The oldest Kubernetes minor version the requirements allow (REQ-T202).
+pub const MIN_KUBERNETES_MINOR: u32 = 28;
+
+/// A rule broken at one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where.
+    pub path: KeyPath,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+struct Patterns {
+    dns_label: Regex,
+    kubernetes_version: Regex,
+    quantity: Regex,
+    image_tag: Regex,
+    image_digest: Regex,
+    env_name: Regex,
+    duration: Regex,
+    retention: Regex,
+    sql_identifier: Regex,
+}
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
+    let compile = |p: &str| Regex::new(p).expect("spec patterns are valid");
+    Patterns {
+        dns_label: compile(pattern::DNS_LABEL),
+        kubernetes_version: compile(pattern::KUBERNETES_VERSION),
+        quantity: compile(pattern::QUANTITY),
+        image_tag: compile(pattern::IMAGE_TAG),
+        image_digest: compile(pattern::IMAGE_DIGEST),
+        env_name: compile(pattern::ENV_NAME),
+        duration: compile(pattern::DURATION),
+        retention: compile(pattern::RETENTION),
+        sql_identifier: compile(r"^[a-z_][a-z0-9_]{0,62}$"),
+    }
+});
+
+/// Checks `env`, read from a file named `file_stem.toml`.
+pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
+    let mut check = Checker::default();
+    let root = KeyPath::root();
+    let p = &*PATTERNS;
+
+    if env.name != file_stem {
+        check.fail(
+            root.key("name"),
+            format!(
+                "the name `{}` differs from the file name `{file_stem}.toml`",
+                env.name
+            ),
+            Some(format!("rename the file or set `name = \"{file_stem}\"`")),
+        );
+    }
+    check.pattern(&root.key("name"), &env.name, &p.dns_label, "a DNS label");
+
+    let cluster = root.key("cluster");
+    let version = &env.cluster.kubernetes_version;
+    if check.pattern(
+        &cluster.key("kubernetes_version"),
+        version,
+        &p.kubernetes_version,
+        "a minor version such as `1.33`",
+    ) {
+        let minor: u32 = version[2..].parse().unwrap_or(0);
+        if minor < MIN_KUBERNETES_MINOR {
+            check.fail(
+                cluster.key("kubernetes_version"),
+                format!("Kubernetes {version} is older than 1.{MIN_KUBERNETES_MINOR}, the oldest REQ-T202 allows"),
+                None,
+            );
+        }
+    }
+    if env.cluster.zones.is_empty() {
+        check.fail(
+            cluster.key("zones"),
+            "at least one zone is needed".into(),
+            None,
+        );
+    }
+    check.unique(&cluster.key("zones"), &env.cluster.zones);
+    if env.cluster.provider == ClusterProvider::Eks && env.cluster.region.is_none() {
+        check.fail(
+            cluster.key("region"),
+            "an `eks` cluster needs a region".into(),
+            Some("add `region = \"us-east-1\"` (or the cluster's region) to `[cluster]`".into()),
+        );
+    }
+
+    let namespaces = root.key("namespaces");
+    for (role, namespace) in env.namespaces.by_role() {
+        let at = namespaces.key(role);
+        check.pattern(
+            &at.key("name"),
+            &namespace.name,
+            &p.dns_label,
+            "a DNS label",
+        );
+        let quota = at.key("quota");
+        check.resource_set(&quota.key("requests"), &namespace.quota.requests);
+        check.resource_set(&quota.key("limits"), &namespace.quota.limits);
+        check.not_above(
+            &quota,
+            "requests",
+            &namespace.quota.requests,
+            "limits",
+            &namespace.quota.limits,
+        );
+        check.quantity(&quota.key("storage"), &namespace.quota.storage);
+        let limits = at.key("container_limits");
+        let l = &namespace.container_limits;
+        check.resource_set(&limits.key("default_request"), &l.default_request);
+        check.resource_set(&limits.key("default_limit"), &l.default_limit);
+        check.resource_set(&limits.key("max"), &l.max);
+        check.not_above(
+            &limits,
+            "default_request",
+            &l.default_request,
+            "default_limit",
+            &l.default_limit,
+        );
+        check.not_above(&limits, "default_limit", &l.default_limit, "max", &l.max);
+    }
+    if env.namespaces.app.name == env.namespaces.data.name {
+        check.fail(
+            namespaces.key("data").key("name"),
+            "the data namespace must differ from the app namespace".into(),
+            None,
+        );
+    }
+    let platform = root.key("platform");
+    check.pattern(
+        &platform.key("monitoring_namespace"),
+        &env.platform.monitoring_namespace,
+        &p.dns_label,
+        "a DNS label",
+    );
+    check.pattern(
+        &platform.key("postgres_operator_namespace"),
+        &env.platform.postgres_operator_namespace,
+        &p.dns_label,
+        "a DNS label",
+    );
+
+    check.pattern(
+        &root.key("storage_class").key("name"),
+        &env.storage_class.name,
+        &p.dns_label,
+        "a DNS label",
+    );
+    check.pattern(
+        &root.key("secret_store").key("refresh_interval"),
+        &env.secret_store.refresh_interval,
+        &p.duration,
+        "a duration such as `1h`",
+    );
+
+    if env.services.is_empty() {
+        check.fail(
+            root.key("services"),
+            "at least one service is needed".into(),
+            None,
+        );
+    }
+    for (name, service) in &env.services {
+        check.service(env, &root.key("services").key(name), name, service);
+    }
+
+    let postgres = root.key("postgres");
+    let pg = &env.postgres;
+    check.pattern(&postgres.key("name"), &pg.name, &p.dns_label, "a DNS label");
+    if pg.instances == 0 {
+        check.fail(
+            postgres.key("instances"),
+            "at least one instance is needed".into(),
+            None,
+        );
+    }
+    check.image(&postgres, pg.tag.as_deref(), pg.digest.as_deref());
+    check.pattern(
+        &postgres.key("database"),
+        &pg.database,
+        &p.sql_identifier,
+        "a lower-case SQL identifier",
+    );
+    check.pattern(
+        &postgres.key("owner"),
+        &pg.owner,
+        &p.sql_identifier,
+        "a lower-case SQL identifier",
+    );
+    check.quantity(&postgres.key("storage_size"), &pg.storage_size);
+    check.quantity(&postgres.key("wal_storage_size"), &pg.wal_storage_size);
+    check.resources(&postgres.key("resources"), &pg.resources);
+    if let Some(backup) = &pg.backup {
+        let at = postgres.key("backup");
+        check.pattern(
+            &at.key("retention"),
+            &backup.retention,
+            &p.retention,
+            "a retention such as `30d`",
+        );
+        if backup.schedule.split_whitespace().count() != 6 {
+            check.fail(
+                at.key("schedule"),
+                format!("`{}` is not a six-field cron schedule", backup.schedule),
+                Some(
+                    "CloudNativePG schedules start with seconds: `0 0 2 * * *` is 02:00 daily"
+                        .into(),
+                ),
+            );
+        }
+        if !["s3://", "gs://", "https://"]
+            .iter()
+            .any(|s| backup.destination.starts_with(s))
+        {
+            check.fail(
+                at.key("destination"),
+                format!("`{}` is not an object store path", backup.destination),
+                Some(
+                    "use `s3://bucket/path`, `gs://bucket/path` or an Azure `https://` URL".into(),
+                ),
+            );
+        }
+    }
+    if env.services.values().any(|s| s.postgres) && pg.instances == 0 {
+        check.fail(
+            postgres.key("instances"),
+            "services use PostgreSQL but it has no instance".into(),
+            None,
+        );
+    }
+
+    let redis = root.key("redis");
+    check.image(
+        &redis,
+        env.redis.tag.as_deref(),
+        env.redis.digest.as_deref(),
+    );
+    check.resources(&redis.key("resources"), &env.redis.resources);
+
+    for (i, group) in env.access_groups.iter().enumerate() {
+        let at = root.key("access_groups").index(i);
+        if group.group.trim().is_empty() {
+            check.fail(at.key("group"), "the group name is empty".into(), None);
+        }
+        if group.namespaces.is_empty() {
+            check.fail(
+                at.key("namespaces"),
+                "name at least one namespace role".into(),
+                Some("`namespaces = [\"app\"]`".into()),
+            );
+        }
+        check.unique(&at.key("namespaces"), &group.namespaces);
+    }
+    check.problems
+}
+
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: KeyPath, message: String, hint: Option<String>) {
+        self.problems.push(Problem {
+            path,
+            message,
+            hint,
+        });
+    }
+
+    fn pattern(&mut self, path: &KeyPath, value: &str, pattern: &Regex, what: &str) -> bool {
+        let ok = pattern.is_match(value);
+        if !ok {
+            self.fail(
+                path.clone(),
+                format!("{value:?} is not {what}"),
+                Some(format!("it must match `{}`", pattern.as_str())),
+            );
+        }
+        ok
+    }
+
+    fn quantity(&mut self, path: &KeyPath, value: &str) -> bool {
+        self.pattern(path, value, &PATTERNS.quantity, "a Kubernetes quantity")
+    }
+
+    fn resource_set(&mut self, path: &KeyPath, set: &ResourceSet) {
+        self.quantity(&path.key("cpu"), &set.cpu);
+        self.quantity(&path.key("memory"), &set.memory);
+        self.quantity(&path.key("ephemeral_storage"), &set.ephemeral_storage);
+    }
+
+    fn resources(&mut self, path: &KeyPath, resources: &Resources) {
+        self.resource_set(&path.key("requests"), &resources.requests);
+        self.resource_set(&path.key("limits"), &resources.limits);
+        self.not_above(
+            path,
+            "requests",
+            &resources.requests,
+            "limits",
+            &resources.limits,
+        );
+    }
+
+    /// Each quantity of `low` must be at most the same quantity of `high`.
+    fn not_above(
+        &mut self,
+        path: &KeyPath,
+        low_name: &str,
+        low: &ResourceSet,
+        high_name: &str,
+        high: &ResourceSet,
+    ) {
+        let pairs = [
+            ("cpu", &low.cpu, &high.cpu),
+            ("memory", &low.memory, &high.memory),
+            (
+                "ephemeral_storage",
+                &low.ephemeral_storage,
+                &high.ephemeral_storage,
+            ),
+        ];
+        for (resource, l, h) in pairs {
+            if let (Some(lv), Some(hv)) = (quantity::parse(l), quantity::parse(h))
+                && lv > hv
+            {
+                self.fail(
+                    path.key(low_name).key(resource),
+                    format!("{low_name} {resource} `{l}` is above {high_name} `{h}`"),
+                    None,
+                );
+            }
+        }
+    }
+
+    fn unique<T: Ord + std::fmt::Debug>(&mut self, path: &KeyPath, items: &[T]) {
+        let mut seen = BTreeSet::new();
+        for (i, item) in items.iter().enumerate() {
+            if !seen.insert(item) {
+                self.fail(path.index(i), format!("{item:?} is listed twice"), None);
+            }
+        }
+    }
+
+    fn image(&mut self, path: &KeyPath, tag: Option<&str>, digest: Option<&str>) {
+        match (tag, digest) {
+            (None, None) | (Some(_), Some(_)) => self.fail(
+                path.clone(),
+                "give exactly one of `tag` and `digest`".into(),
+                Some("pin by `digest = \"sha256:…\"` in staging and production (REQ-T216)".into()),
+            ),
+            (Some(tag), None) => {
+                self.pattern(&path.key("tag"), tag, &PATTERNS.image_tag, "an image tag");
+            }
+            (None, Some(digest)) => {
+                self.pattern(
+                    &path.key("digest"),
+                    digest,
+                    &PATTERNS.image_digest,
+                    "a sha256 image digest",
+                );
+            }
+        }
+    }
+
+    fn service(&mut self, env: &Environment, at: &KeyPath, name: &str, service: &Service) {
+        let p = &*PATTERNS;
+        if !p.dns_label.is_match(name) {
+            self.fail(
+                at.clone(),
+                format!("the service name {name:?} is not a DNS label"),
+                Some("use lower-case letters, digits and `-`, starting with a letter".into()),
+            );
+        }
+        self.image(at, service.tag.as_deref(), service.digest.as_deref());
+        if service.port == 0 {
+            self.fail(at.key("port"), "port 0 is not a port".into(), None);
+        }
+        if service.metrics_port == 0 {
+            self.fail(at.key("metrics_port"), "port 0 is not a port".into(), None);
+        }
+        if service.port == service.metrics_port {
+            self.fail(
+                at.key("metrics_port"),
+                "the metrics port must differ from `port`".into(),
+                None,
+            );
+        }
+        let replicas = at.key("replicas");
+        if service.replicas.min == 0 {
+            self.fail(
+                replicas.key("min"),
+                "at least one replica is needed".into(),
+                None,
+            );
+        }
+        if service.replicas.min > service.replicas.max {
+            self.fail(
+                replicas.key("max"),
+                format!(
+                    "max {} is below min {}",
+                    service.replicas.max, service.replicas.min
+                ),
+                None,
+            );
+        }
+        let autoscaling = at.key("autoscaling");
+        for (key, value) in [
+            ("cpu_utilization", service.autoscaling.cpu_utilization),
+            ("memory_utilization", service.autoscaling.memory_utilization),
+        ] {
+            if value == 0 {
+                self.fail(
+                    autoscaling.key(key),
+                    "a target of 0% never scales down".into(),
+                    None,
+                );
+            }
+        }
+        self.resources(&at.key("resources"), &service.resources);
+        for (i, dependency) in service.depends_on.iter().enumerate() {
+            let path = at.key("depends_on").index(i);
+            if dependency == name {
+                self.fail(path, format!("`{name}` depends on itself"), None);
+            } else if !env.services.contains_key(dependency) {
+                let known: Vec<_> = env.services.keys().map(|k| format!("`{k}`")).collect();
+                self.fail(
+                    path,
+                    format!("unknown service `{dependency}`"),
+                    Some(format!("known services: {}", known.join(", "))),
+                );
+            }
+        }
+        self.unique(&at.key("depends_on"), &service.depends_on);
+        let mut env_names = BTreeSet::new();
+        for key in service.config.keys() {
+            let path = at.key("config").key(key);
+            self.pattern(&path, key, &p.env_name, "an environment variable name");
+            env_names.insert(key.as_str());
+        }
+        for (i, secret) in service.secrets.iter().enumerate() {
+            let path = at.key("secrets").index(i);
+            self.pattern(
+                &path.key("env"),
+                &secret.env,
+                &p.env_name,
+                "an environment variable name",
+            );
+            if !env_names.insert(secret.env.as_str()) {
+                self.fail(
+                    path.key("env"),
+                    format!(
+                        "`{}` is set twice (in `config` or another secret)",
+                        secret.env
+                    ),
+                    None,
+                );
+            }
+            if secret.remote_key.trim().is_empty() {
+                self.fail(
+                    path.key("remote_key"),
+                    "the remote key is empty".into(),
+                    None,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! How YAML readers resolve plain (unquoted) scalars, and so which strings may be written
+//! without quotes.
+//!
+//! Readers disagree. YAML 1.2's core schema (what daactl parses with) reads `on` as a string;
+//! YAML 1.1 readers (PyYAML, go-yaml v2 inside kubectl and Helm) read it as `true`, and read
+//! `0777` as 511 where YAML 1.2 reads 777. A plain scalar is only safe when every reader
+//! agrees, so the emitter quotes every string that any of them would read as something else,
+//! and the template parser rejects every plain scalar they would read differently.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What a plain scalar means to a reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// `null`, `~` or nothing.
+    Null,
+    /// A boolean.
+    Bool,
+    /// An integer.
+    Int,
+    /// A floating-point number.
+    Float,
+    /// Anything YAML 1.1 types beyond JSON's: timestamps, `<<` merge keys, `=` values.
+    Other,
+    /// A string.
+    Str,
+}
+
+struct Resolvers {
+    core_null: Regex,
+    core_bool: Regex,
+    core_int: Regex,
+    core_float: Regex,
+    legacy_bool: Regex,
+    legacy_null: Regex,
+    legacy_int: Regex,
+    legacy_float: Regex,
+    legacy_other: Regex,
+    portable_int: Regex,
+    portable_float: Regex,
+}
+
+static RESOLVERS: LazyLock<Resolvers> = LazyLock::new(|| {
+    let compile = |p: &str| Regex::new(p).expect("resolver patterns are valid");
+    Resolvers {
+        // YAML 1.2.2, 10.3.2 "Tag Resolution" of the core schema.
+        core_null: compile(r"^(~|null|Null|NULL|)$"),
+        core_bool: compile(r"^(true|True|TRUE|false|False|FALSE)$"),
+        core_int: compile(r"^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        core_float: compile(
+            r"^([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$",
+        ),
+        // YAML 1.1 type repository (yaml.org/type), plus go-yaml v2's float reading.
+        legacy_bool: compile(
+            r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
+        ),
+        legacy_null: compile(r"^(~|null|Null|NULL|)$"),
+        legacy_int: compile(
+            r"^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
+        ),
+        legacy_float: compile(
+            r"^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)$",
+        ),
+        legacy_other: compile(r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+|$).*|<<|=)$"),
+        portable_int: compile(r"^-?(0|[1-9][0-9]*)$"),
+        portable_float: compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$"),
+    }
+});
+
+/// What YAML 1.2's core schema makes of the plain scalar `text`.
+pub fn resolve_core(text: &str) -> Resolved {
+    let r = &*RESOLVERS;
+    if r.core_null.is_match(text) {
+        Resolved::Null
+    } else if r.core_bool.is_match(text) {
+        Resolved::Bool
+    } else if r.core_int.is_match(text) {
+        Resolved::Int
+    } else if r.core_float.is_match(text) {
+        Resolved::Float
+    } else {
+        Resolved::Str
+    }
+}
+
+/// What YAML 1.1 readers (PyYAML, go-yaml v2) make of the plain scalar `text`.
+pub fn resolve_legacy(text: &str) -> Resolved {
+    let r = &*RESOLVERS;
+    if r.legacy_null.is_match(text) {
+        Resolved::Null
+    } else if r.legacy_bool.is_match(text) {
+        Resolved::Bool
+    } else if r.legacy_int.is_match(text) {
+        Resolved::Int
+    } else if r.legacy_float.is_match(text) {
+        Resolved::Float
+    } else if r.legacy_other.is_match(text) {
+        Resolved::Other
+    } else {
+        Resolved::Str
+    }
+}
+
+/// Whether every reader takes the plain scalar `text` to mean the same value; if not, a
+/// template must quote it.
+pub fn is_unambiguous_plain(text: &str) -> bool {
+    let r = &*RESOLVERS;
+    match resolve_core(text) {
+        Resolved::Str => resolve_legacy(text) == Resolved::Str,
+        Resolved::Null => matches!(text, "null" | "~" | ""),
+        Resolved::Bool => matches!(text, "true" | "false"),
+        Resolved::Int => r.portable_int.is_match(text),
+        Resolved::Float => r.portable_float.is_match(text),
+        Resolved::Other => false,
+    }
+}
+
+/// Whether the string `text` may be written without quotes: it is made only of characters
+/// that are never YAML syntax here, and every reader resolves it to this same string.
+pub fn is_plain_safe_string(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let body_ok =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ':' | '@' | '+');
+    (first.is_ascii_alphanumeric() || matches!(first, '_' | '/' | '.'))
+        && chars.all(body_ok)
+        && !text.ends_with(':')
+        && resolve_core(text) == Resolved::Str
+        && resolve_legacy(text) == Resolved::Str
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_1_1_booleans_and_octals_are_not_plain_safe() {
+        for text in [
+            "on",
+            "off",
+            "yes",
+            "no",
+            "y",
+            "N",
+            "true",
+            "null",
+            "~",
+            "0777",
+            "1_000",
+            "1:30",
+            "0x1F",
+            "0b101",
+            "0o17",
+            "1e3",
+            ".inf",
+            "2026-11-27",
+            "<<",
+            "=",
+            "1.4.0",
+            "-1",
+            "",
+            "a:",
+            "-x",
+            "a b",
+            "a#b",
+            "{x}",
+            "'q'",
+        ] {
+            assert!(!is_plain_safe_string(text), "{text:?} must be quoted");
+        }
+    }
+
+    #[test]
+    fn ordinary_kubernetes_values_stay_plain() {
+        for text in [
+            "daa-service",
+            "250m",
+            "512Mi",
+            "app.kubernetes.io/name",
+            "IfNotPresent",
+            "ghcr.io/daa-platform/daa-service:1.4.0",
+            "/health/live",
+            "RuntimeDefault",
+            "v1.33",
+            "sha256:abc",
+            "http://x.y/z",
+        ] {
+            assert!(is_plain_safe_string(text), "{text:?} should stay plain");
+        }
+    }
+
+    #[test]
+    fn plain_scalars_readers_disagree_on_are_ambiguous() {
+        for text in [
+            "on", "yes", "0777", "1e3", "1_000", "True", "NULL", "0o17", "+1", "1.", "12:30",
+        ] {
+            assert!(!is_unambiguous_plain(text), "{text:?}");
+        }
+        for text in [
+            "true", "false", "null", "0", "80", "-3", "0.5", "web", "250m",
+        ] {
+            assert!(is_unambiguous_plain(text), "{text:?}");
+        }
+    }
+}
