@@ -90,10 +90,7 @@ pub fn render_selection(project: &Project, selection: &Selection) -> Result<Vec<
     };
     let renderer = Renderer::new(templates)?;
     let specs = project.load_specs(&selection.environments)?;
-    specs
-        .iter()
-        .map(|spec| renderer.render(spec).map_err(anyhow::Error::from))
-        .collect()
+    Ok(renderer.render_all(&specs)?)
 }
 
 /// Writes data to standard output; a closed pipe surfaces as an `io::Error`.

@@ -118,6 +118,24 @@ impl Renderer {
         })
     }
 
+    /// Renders every spec, environments in parallel, results in the order of `specs`.
+    pub fn render_all(&self, specs: &[Spec]) -> Result<Vec<Rendered>, RenderError> {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = specs
+                .iter()
+                .map(|spec| scope.spawn(move || self.render(spec)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    }
+
     /// Renders every template for `spec`.
     pub fn render(&self, spec: &Spec) -> Result<Rendered, RenderError> {
         let env_context = context::environment(&spec.environment);
@@ -145,18 +163,21 @@ impl Renderer {
                     .collect(),
             };
             for (key, ctx) in runs {
-                let fed_by = key.map(|key| {
-                    Box::new(FedBy {
-                        location: spec.locate(&key),
-                        key: key.to_string(),
+                // Locating a key parses the spec again, so it happens only on failure.
+                let fed_by = || {
+                    key.as_ref().map(|key| {
+                        Box::new(FedBy {
+                            location: spec.locate(key),
+                            key: key.to_string(),
+                        })
                     })
-                });
+                };
                 let output = self
                     .engine
                     .get_template(&template.name)
                     .and_then(|t| t.render(ctx))
-                    .map_err(|err| engine_error(&self.templates, &err, fed_by.clone()))?;
-                for resource in objects(template, &output, &fed_by)? {
+                    .map_err(|err| engine_error(&self.templates, &err, fed_by()))?;
+                for resource in objects(template, &output, fed_by)? {
                     if let Some(first) = resources
                         .iter()
                         .find(|r| r.identity() == resource.identity())
@@ -164,7 +185,7 @@ impl Renderer {
                         return Err(RenderError {
                             template: template.display.clone(),
                             line: 0,
-                            fed_by,
+                            fed_by: fed_by(),
                             kind: RenderErrorKind::Duplicate {
                                 identity: resource.identity(),
                                 first: first.template.clone(),
@@ -222,12 +243,12 @@ fn engine_error(
 fn objects(
     template: &Template,
     output: &str,
-    fed_by: &Option<Box<FedBy>>,
+    fed_by: impl Fn() -> Option<Box<FedBy>>,
 ) -> Result<Vec<Resource>, RenderError> {
     let fail = |kind| RenderError {
         template: template.display.clone(),
         line: 0,
-        fed_by: fed_by.clone(),
+        fed_by: fed_by(),
         kind,
     };
     let documents = yaml::parse_stream(output).map_err(|err| {

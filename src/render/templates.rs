@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use super::error::{RenderError, RenderErrorKind};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use super::key_path::KeyPath;
 use super::model::{ClusterProvider, Environment, ResourceSet, Resources, Service};

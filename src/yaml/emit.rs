@@ -140,10 +140,21 @@ fn literal_block(out: &mut String, text: &str, width: usize) {
     }
 }
 
-/// Characters a double-quoted scalar must escape: controls, DEL, C1 controls, the BOM and
-/// the characters YAML 1.1 treats as line breaks (NEL, LS, PS).
+/// Characters that must be escaped: those outside YAML's printable set (C0 and C1 controls,
+/// DEL, U+FFFE, U+FFFF), the BOM, and the characters YAML 1.1 reads as line breaks (NEL,
+/// LS, PS). Tab, LF and CR are escaped by name where needed.
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{b}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{fffe}'
+            | '\u{ffff}'
+    )
 }
 
 fn double_quoted(out: &mut String, text: &str) {

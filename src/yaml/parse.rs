@@ -4,9 +4,8 @@
 //! non-string keys and plain scalars that YAML readers disagree on are errors, so what
 //! daactl writes afterwards can mean only one thing.
 
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, StrInput};
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::scalar::{Resolved, is_unambiguous_plain, resolve_core};
 
@@ -32,7 +31,7 @@ pub struct YamlError {
 }
 
 impl YamlError {
-    fn at(mark: Marker, message: impl Into<String>) -> Self {
+    fn at(mark: &Marker, message: impl Into<String>) -> Self {
         Self {
             line: mark.line(),
             col: mark.col() + 1,
@@ -51,9 +50,9 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         match event {
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
             Event::StreamEnd => return Ok(documents),
-            Event::DocumentStart => {
+            Event::DocumentStart(_) => {
                 let (event, mark) = next(&mut parser)?;
-                let value = node(&mut parser, event, mark)?;
+                let value = node(&mut parser, event, &mark)?;
                 if !value.is_null() {
                     documents.push(Document {
                         value,
@@ -61,20 +60,26 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
                     });
                 }
             }
-            other => return Err(YamlError::at(mark, format!("unexpected {other:?}"))),
+            other => return Err(YamlError::at(&mark, format!("unexpected {other:?}"))),
         }
     }
 }
 
-fn next(parser: &mut Parser<std::str::Chars<'_>>) -> Result<(Event, Marker), YamlError> {
-    parser.next_token().map_err(|err| YamlError {
-        line: err.marker().line(),
-        col: err.marker().col() + 1,
-        message: err.info().to_owned(),
-    })
+type Events<'a> = Parser<'a, StrInput<'a>>;
+
+fn next<'a>(parser: &mut Events<'a>) -> Result<(Event<'a>, Marker), YamlError> {
+    match parser.next_event() {
+        Some(Ok((event, span))) => Ok((event, span.start)),
+        Some(Err(err)) => Err(scan_error(&err)),
+        None => Ok((Event::StreamEnd, Marker::new(0, 0, 0))),
+    }
 }
 
-fn refuse_decorations(mark: Marker, anchor: usize, tag: bool) -> Result<(), YamlError> {
+fn scan_error(err: &ScanError) -> YamlError {
+    YamlError::at(err.marker(), err.info())
+}
+
+fn refuse_decorations(mark: &Marker, anchor: usize, tag: bool) -> Result<(), YamlError> {
     if anchor != 0 {
         return Err(YamlError::at(mark, "anchors and aliases are not allowed"));
     }
@@ -84,15 +89,11 @@ fn refuse_decorations(mark: Marker, anchor: usize, tag: bool) -> Result<(), Yaml
     Ok(())
 }
 
-fn node(
-    parser: &mut Parser<std::str::Chars<'_>>,
-    event: Event,
-    mark: Marker,
-) -> Result<Value, YamlError> {
+fn node<'a>(parser: &mut Events<'a>, event: Event<'a>, mark: &Marker) -> Result<Value, YamlError> {
     match event {
         Event::Scalar(text, style, anchor, tag) => {
             refuse_decorations(mark, anchor, tag.is_some())?;
-            scalar(text, style, mark)
+            scalar(&text, style, mark)
         }
         Event::SequenceStart(anchor, tag) => {
             refuse_decorations(mark, anchor, tag.is_some())?;
@@ -102,7 +103,7 @@ fn node(
                 if event == Event::SequenceEnd {
                     return Ok(Value::Array(items));
                 }
-                items.push(node(parser, event, mark)?);
+                items.push(node(parser, event, &mark)?);
             }
         }
         Event::MappingStart(anchor, tag) => {
@@ -113,33 +114,33 @@ fn node(
                 let key = match event {
                     Event::MappingEnd => return Ok(Value::Object(map)),
                     Event::Scalar(text, style, anchor, tag) => {
-                        refuse_decorations(key_mark, anchor, tag.is_some())?;
+                        refuse_decorations(&key_mark, anchor, tag.is_some())?;
                         // `a:b: c` is the key `a:b`, almost always a template line joined
                         // to the next by whitespace control. No Kubernetes key holds `:`.
-                        if style == TScalarStyle::Plain && text.contains(':') {
+                        if style == ScalarStyle::Plain && text.contains(':') {
                             return Err(YamlError::at(
-                                key_mark,
+                                &key_mark,
                                 format!(
                                     "the plain key `{text}` holds `:`; a line break is probably missing (check `-%}}` and `-#}}`)"
                                 ),
                             ));
                         }
-                        match scalar(text, style, key_mark)? {
+                        match scalar(&text, style, &key_mark)? {
                             Value::String(key) => key,
                             other => {
                                 return Err(YamlError::at(
-                                    key_mark,
+                                    &key_mark,
                                     format!("the key `{other}` is not a string; quote it"),
                                 ));
                             }
                         }
                     }
-                    _ => return Err(YamlError::at(key_mark, "keys must be strings")),
+                    _ => return Err(YamlError::at(&key_mark, "keys must be strings")),
                 };
                 let (event, value_mark) = next(parser)?;
-                let value = node(parser, event, value_mark)?;
+                let value = node(parser, event, &value_mark)?;
                 if map.insert(key.clone(), value).is_some() {
-                    return Err(YamlError::at(key_mark, format!("duplicate key `{key}`")));
+                    return Err(YamlError::at(&key_mark, format!("duplicate key `{key}`")));
                 }
             }
         }
@@ -148,11 +149,11 @@ fn node(
     }
 }
 
-fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value, YamlError> {
-    if style != TScalarStyle::Plain {
-        return Ok(Value::String(text));
+fn scalar(text: &str, style: ScalarStyle, mark: &Marker) -> Result<Value, YamlError> {
+    if style != ScalarStyle::Plain {
+        return Ok(Value::String(text.to_owned()));
     }
-    if !is_unambiguous_plain(&text) {
+    if !is_unambiguous_plain(text) {
         return Err(YamlError::at(
             mark,
             format!(
@@ -160,7 +161,7 @@ fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value, Yaml
             ),
         ));
     }
-    Ok(match resolve_core(&text) {
+    Ok(match resolve_core(text) {
         Resolved::Null => Value::Null,
         Resolved::Bool => Value::Bool(text == "true"),
         Resolved::Int => text
@@ -173,7 +174,7 @@ fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value, Yaml
             .and_then(Number::from_f64)
             .map(Value::Number)
             .ok_or_else(|| YamlError::at(mark, format!("the number `{text}` is not finite")))?,
-        Resolved::Str | Resolved::Other => Value::String(text),
+        Resolved::Str | Resolved::Other => Value::String(text.to_owned()),
     })
 }
 

@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 /// What a plain scalar means to a reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +69,49 @@ static RESOLVERS: LazyLock<Resolvers> = LazyLock::new(|| {
     }
 });
 
+/// Whether `text` starts like a word. Numbers, timestamps, `.inf`, `<<` and `=` never do,
+/// so a word is a string unless it is one of the boolean or null words. This and
+/// [`all_digits`] keep the regular expressions off the common path.
+fn word_like(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '/')
+}
+
+fn all_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `text` starts with a digit yet cannot be a number or a timestamp to any reader,
+/// like `250m` or `512Mi`: every numeric form uses only digits, `.`, `_`, `:`, signs,
+/// exponents and the letters of `0x`, `0o` and `0b` prefixes and hex digits, and a
+/// timestamp starts with `YYYY-`.
+fn digit_led_word(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let numeric = |b: &u8| {
+        b.is_ascii_hexdigit()
+            || matches!(
+                b,
+                b'.' | b'_' | b':' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O'
+            )
+    };
+    let timestamp_like =
+        bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
+    bytes.first().is_some_and(u8::is_ascii_digit) && !bytes.iter().all(numeric) && !timestamp_like
+}
+
 /// What YAML 1.2's core schema makes of the plain scalar `text`.
 pub fn resolve_core(text: &str) -> Resolved {
     let r = &*RESOLVERS;
-    if r.core_null.is_match(text) {
+    if word_like(text) {
+        match text {
+            "null" | "Null" | "NULL" => Resolved::Null,
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => Resolved::Bool,
+            _ => Resolved::Str,
+        }
+    } else if all_digits(text) {
+        Resolved::Int
+    } else if digit_led_word(text) {
+        Resolved::Str
+    } else if r.core_null.is_match(text) {
         Resolved::Null
     } else if r.core_bool.is_match(text) {
         Resolved::Bool
@@ -88,7 +127,26 @@ pub fn resolve_core(text: &str) -> Resolved {
 /// What YAML 1.1 readers (PyYAML, go-yaml v2) make of the plain scalar `text`.
 pub fn resolve_legacy(text: &str) -> Resolved {
     let r = &*RESOLVERS;
-    if r.legacy_null.is_match(text) {
+    if word_like(text) {
+        match text {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true"
+            | "True" | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off"
+            | "Off" | "OFF" => Resolved::Bool,
+            "null" | "Null" | "NULL" => Resolved::Null,
+            _ => Resolved::Str,
+        }
+    } else if all_digits(text) {
+        // `0777` is octal to YAML 1.1; `089` is no octal, and go-yaml reads it as a float.
+        let octal_or_plain =
+            !text.starts_with('0') || text.len() == 1 || text.bytes().all(|b| b <= b'7');
+        if octal_or_plain {
+            Resolved::Int
+        } else {
+            Resolved::Float
+        }
+    } else if digit_led_word(text) {
+        Resolved::Str
+    } else if r.legacy_null.is_match(text) {
         Resolved::Null
     } else if r.legacy_bool.is_match(text) {
         Resolved::Bool

@@ -1,0 +1,74 @@
+//! The committed `rendered/` tree is the snapshot of every environment's output: these
+//! tests fail, with the first differing lines, when a change to the code, the templates or
+//! the specs changes what renders. Accept a change with `cargo run -- render`.
+
+mod common;
+
+use daactl::output::read_tree;
+
+#[test]
+fn every_environment_renders_exactly_the_committed_files() {
+    let rendered = common::render_repo();
+    assert_eq!(
+        rendered
+            .iter()
+            .map(|r| r.environment.as_str())
+            .collect::<Vec<_>>(),
+        ["development", "production", "staging"]
+    );
+    for environment in rendered {
+        let dir = common::repo()
+            .join("rendered")
+            .join(&environment.environment);
+        let committed = read_tree(&dir).unwrap();
+        let diff = daactl::diff::compare(
+            &environment.environment,
+            &format!("rendered/{}", environment.environment),
+            &committed,
+            &environment.files(),
+        );
+        assert!(
+            diff.is_clean(),
+            "{}\n{}\nrun `cargo run -- render` to accept the change",
+            diff.summary(),
+            diff.patches.join("\n")
+        );
+    }
+}
+
+#[test]
+fn rendering_twice_gives_the_same_bytes() {
+    assert_eq!(common::render_repo(), common::render_repo());
+}
+
+#[test]
+fn stream_is_the_files_in_install_order_with_namespaces_first() {
+    for environment in common::render_repo() {
+        let stream = environment.stream();
+        let kinds: Vec<&str> = environment
+            .resources
+            .iter()
+            .map(|r| r.kind.as_str())
+            .collect();
+        assert_eq!(
+            kinds[..2],
+            ["Namespace", "Namespace"],
+            "{}",
+            environment.environment
+        );
+        let deployment = kinds.iter().position(|k| *k == "Deployment").unwrap();
+        let service = kinds.iter().position(|k| *k == "Service").unwrap();
+        assert!(
+            service < deployment,
+            "Services come before Deployments, as Helm installs"
+        );
+        assert_eq!(
+            stream.matches("\n---\n").count() + 1,
+            environment.resources.len()
+        );
+        assert_eq!(
+            stream.matches("# Source: templates/").count(),
+            environment.resources.len()
+        );
+    }
+}

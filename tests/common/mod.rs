@@ -1,0 +1,77 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use daactl::project::Project;
+use daactl::render::{Rendered, Renderer, TemplateSet};
+
+/// The repository, which is also the DAA deployment project.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Renders every environment of the repository with the built-in templates.
+pub fn render_repo() -> Vec<Rendered> {
+    let project = Project::discover(Some(&repo()), &repo()).expect("the repository is a project");
+    let renderer =
+        Renderer::new(TemplateSet::embedded().expect("templates load")).expect("templates compile");
+    project
+        .load_specs(&[])
+        .expect("the repository's specs are valid")
+        .iter()
+        .map(|spec| {
+            renderer
+                .render(spec)
+                .expect("the repository's specs render")
+        })
+        .collect()
+}
+
+/// Copies `from` into `to` recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A temporary copy of the project's specs and committed output.
+pub fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo().join("environments"),
+        &dir.path().join("environments"),
+    );
+    copy_dir(&repo().join("rendered"), &dir.path().join("rendered"));
+    dir
+}
+
+/// Runs the built `daactl` in `cwd` with `args`, without colour or inherited settings.
+pub fn daactl(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_daactl"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("daactl runs")
+}
+
+/// The exit code, stdout and stderr of a run, for assertions.
+pub fn outcome(output: &Output) -> (i32, String, String) {
+    (
+        output
+            .status
+            .code()
+            .expect("daactl exits normally, never by a signal"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
