@@ -39,7 +39,7 @@ fn collect(dir: &Path, prefix: &str, files: &mut BTreeMap<String, Vec<u8>>) -> i
     Ok(())
 }
 
-/// Replaces `rendered_dir/<env>/` with exactly `files`.
+/// Replaces `rendered_dir/<env>/` with exactly `files`, unless it already holds exactly them.
 ///
 /// The new tree is written beside the old one and swapped in by renaming, so a failure
 /// while writing leaves the old tree untouched, and files of objects no longer rendered
@@ -67,6 +67,10 @@ pub fn write_environment(
         .keys()
         .filter(|name| !files.contains_key(*name))
         .count();
+    if summary.written == 0 && summary.removed == 0 && target.is_dir() {
+        // Already current: leave the files, and their modification times, alone.
+        return Ok(summary);
+    }
 
     let written = files.iter().try_for_each(|(name, text)| {
         let path = staging.join(name);
@@ -154,6 +158,20 @@ mod tests {
         );
         let tree = read_tree(&dir.path().join("dev")).unwrap();
         assert_eq!(tree.keys().collect::<Vec<_>>(), ["a/x.yaml", "c.yaml"]);
+        let again = write_environment(
+            dir.path(),
+            "dev",
+            &files(&[("a/x.yaml", "1"), ("c.yaml", "3")]),
+        )
+        .unwrap();
+        assert_eq!(
+            again,
+            WriteSummary {
+                written: 0,
+                removed: 0,
+                unchanged: 2
+            }
+        );
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

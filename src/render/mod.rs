@@ -13,7 +13,7 @@ pub mod templates;
 
 use std::collections::BTreeMap;
 
-use minijinja::{AutoEscape, Environment as Engine, UndefinedBehavior, context};
+use minijinja::{AutoEscape, Environment as Engine, ErrorKind, UndefinedBehavior, context};
 use serde_json::Value;
 
 pub use error::{FedBy, RenderError, RenderErrorKind};
@@ -226,7 +226,13 @@ fn engine_error(
         Some(detail) => format!("{}: {detail}", err.kind()),
         None => err.kind().to_string(),
     };
-    if let (Some(range), Some(t)) = (err.range(), template)
+    // Syntax and undefined-value errors already name what failed; others gain the
+    // expression, such as the `import` that named a missing template.
+    let self_describing = matches!(
+        err.kind(),
+        ErrorKind::SyntaxError | ErrorKind::UndefinedError
+    );
+    if let (false, Some(range), Some(t)) = (self_describing, err.range(), template)
         && let Some(expression) = t.source.get(range)
     {
         message.push_str(&format!(" in `{}`", expression.trim()));

@@ -71,19 +71,20 @@ impl Spec {
         if problems.is_empty() {
             return Ok(spec);
         }
-        Err(SpecErrors(
-            problems
-                .into_iter()
-                .map(|problem| SpecError {
-                    location: spec.locate(&problem.path),
-                    kind: SpecErrorKind::Invalid {
-                        key: problem.path.to_string(),
-                        message: problem.message,
-                        hint: problem.hint,
-                    },
-                })
-                .collect(),
-        ))
+        let mut errors: Vec<SpecError> = problems
+            .into_iter()
+            .map(|problem| SpecError {
+                location: spec.locate(&problem.path),
+                kind: SpecErrorKind::Invalid {
+                    key: problem.path.to_string(),
+                    message: problem.message,
+                    hint: problem.hint,
+                },
+            })
+            .collect();
+        // Report in the order a reader meets them in the file.
+        errors.sort_by_key(|e| (e.location.line, e.location.col));
+        Err(SpecErrors(errors))
     }
 
     /// Where `path` is spelled out in this spec's file.

@@ -1,0 +1,380 @@
+//! The command line as users meet it: exit codes, messages with `file:line:col` and a hint
+//! for every class of bad input, drift detection, atomic writes and piping.
+
+mod common;
+
+use std::path::Path;
+
+use common::{daactl, outcome};
+
+/// A temporary project holding `tests/fixtures/minimal`, with `edit` applied to its spec.
+fn minimal_project(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo().join("tests/fixtures/minimal"), dir.path());
+    let spec = dir.path().join("environments/minimal.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let edited = edit(text.clone());
+    std::fs::write(&spec, edited).unwrap();
+    dir
+}
+
+fn replace(from: &'static str, to: &'static str) -> impl FnOnce(String) -> String {
+    move |text| {
+        assert!(text.contains(from), "the fixture holds {from:?}");
+        text.replacen(from, to, 1)
+    }
+}
+
+/// Runs `args` in `dir` and returns stderr, asserting exit code 2 and an empty stdout.
+fn fails_with_2(dir: &Path, args: &[&str]) -> String {
+    let (code, stdout, stderr) = outcome(&daactl(dir, args));
+    assert_eq!(code, 2, "exit code of {args:?}; stderr:\n{stderr}");
+    assert!(stdout.is_empty(), "nothing on stdout on error: {stdout}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn malformed_toml() {
+    let dir = minimal_project(replace("port = 8080", "port = = 8080"));
+    insta::assert_snapshot!(fails_with_2(dir.path(), &["render"]));
+}
+
+#[test]
+fn unknown_key() {
+    let dir = minimal_project(replace("port = 8080", "prot = 8080"));
+    insta::assert_snapshot!(fails_with_2(dir.path(), &["render"]));
+}
+
+#[test]
+fn wrong_type() {
+    let dir = minimal_project(replace("instances = 1", "instances = \"one\""));
+    insta::assert_snapshot!(fails_with_2(dir.path(), &["diff"]));
+}
+
+#[test]
+fn missing_key() {
+    let dir = minimal_project(replace("metrics_port = 9090\n", ""));
+    insta::assert_snapshot!(fails_with_2(dir.path(), &["render"]));
+}
+
+#[test]
+fn broken_rules_are_all_reported() {
+    let dir = minimal_project(|text| {
+        text.replacen("depends_on = []", "depends_on = [\"search\"]", 1)
+            .replacen(
+                "replicas = { min = 1, max = 2 }",
+                "replicas = { min = 3, max = 2 }",
+                1,
+            )
+            .replacen(
+                "cpu = \"500m\", memory = \"256Mi\"",
+                "cpu = \"lots\", memory = \"256Mi\"",
+                1,
+            )
+            .replacen(
+                "name = \"minimal\"\n\n[cluster]",
+                "name = \"other\"\n\n[cluster]",
+                1,
+            )
+    });
+    insta::assert_snapshot!(fails_with_2(dir.path(), &["render"]));
+}
+
+#[test]
+fn unknown_environment() {
+    let dir = minimal_project(|t| t);
+    insta::assert_snapshot!(fails_with_2(dir.path(), &["render", "--env", "prod"]));
+}
+
+#[test]
+fn missing_template_folder() {
+    let dir = minimal_project(|t| t);
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "no-such-folder"]
+    ));
+}
+
+/// A temporary project whose `templates/` is the built-in set with `edit` applied to one
+/// template.
+fn with_template(file: &str, edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = minimal_project(|t| t);
+    common::copy_dir(
+        &common::repo().join("templates"),
+        &dir.path().join("templates"),
+    );
+    let path = dir.path().join("templates").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+    dir
+}
+
+#[test]
+fn template_with_an_undefined_value_names_template_line_and_spec_key() {
+    let dir = with_template(
+        "service.yaml.j2",
+        replace(
+            "port: {{ service.metrics_port }}",
+            "port: {{ service.metrics.port }}",
+        ),
+    );
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "templates"]
+    ));
+}
+
+#[test]
+fn template_syntax_error() {
+    let dir = with_template(
+        "configmap.yaml.j2",
+        replace("data: {{ service.config }}", "data: {{ service.config }"),
+    );
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "templates"]
+    ));
+}
+
+#[test]
+fn template_importing_a_missing_template() {
+    let dir = with_template(
+        "deployment.yaml.j2",
+        replace(
+            "{% import \"_pod.j2\" as pod %}",
+            "{% import \"_pods.j2\" as pod %}",
+        ),
+    );
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "templates"]
+    ));
+}
+
+#[test]
+fn template_output_a_yaml_1_1_reader_would_misread() {
+    let dir = with_template(
+        "service.yaml.j2",
+        replace(
+            "type: ClusterIP",
+            "type: ClusterIP\n  publishNotReadyAddresses: yes",
+        ),
+    );
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "templates"]
+    ));
+}
+
+#[test]
+fn outside_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.starts_with("no `environments/` folder in "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: run daactl inside a daactl project, or pass `--project DIR`"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = minimal_project(|t| t);
+    let stderr = fails_with_2(dir.path(), &["render", "--frobnicate"]);
+    assert!(
+        stderr.contains("unexpected argument '--frobnicate'"),
+        "{stderr}"
+    );
+    let stderr = fails_with_2(
+        dir.path(),
+        &[
+            "render", "--stdout", "--env", "minimal", "--env", "minimal2",
+        ],
+    );
+    assert!(
+        stderr.contains("`--stdout` prints one environment"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failed_render_writes_nothing() {
+    let dir = minimal_project(|t| t);
+    assert_eq!(outcome(&daactl(dir.path(), &["render"])).0, 0);
+    let before = daactl::output::read_tree(&dir.path().join("rendered")).unwrap();
+    let spec = dir.path().join("environments/minimal.toml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("max = 2 }", "max = 0 }")).unwrap();
+    fails_with_2(dir.path(), &["render"]);
+    assert_eq!(
+        daactl::output::read_tree(&dir.path().join("rendered")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn diff_is_clean_then_reports_each_kind_of_drift() {
+    let dir = common::project_copy();
+    let root = dir.path();
+    let (code, stdout, stderr) = outcome(&daactl(root, &["diff"]));
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert!(
+        stderr.starts_with("rendered/ is current: 3 environments, "),
+        "{stderr}"
+    );
+
+    // Edit one committed file, delete another, add a stray one.
+    let edited = root.join("rendered/production/production/service-daa-service.yaml");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, text.replace("port: 80\n", "port: 8080\n")).unwrap();
+    std::fs::remove_file(root.join("rendered/staging/staging/configmap-daa-service-config.yaml"))
+        .unwrap();
+    std::fs::write(
+        root.join("rendered/development/development/extra.yaml"),
+        "x: 1\n",
+    )
+    .unwrap();
+
+    let (code, stdout, _) = outcome(&daactl(root, &["diff", "--color", "never"]));
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with(
+        "development: 0 changed, 0 added, 1 removed\nproduction: 1 changed, 0 added, 0 removed\nstaging: 0 changed, 1 added, 0 removed\n"
+    ), "{stdout}");
+    assert!(stdout.contains("--- rendered/production/production/service-daa-service.yaml (committed)\n+++ rendered/production/production/service-daa-service.yaml (rendered)\n"));
+    assert!(
+        stdout.contains("-      port: 8080\n+      port: 80\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "no colour with --color never");
+
+    let (code, stdout, _) = outcome(&daactl(
+        root,
+        &["diff", "--env", "production", "--color", "always"],
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("\x1b[31m-      port: 8080\x1b[0m"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = outcome(&daactl(root, &["diff", "-q"]));
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout.lines().count(),
+        3,
+        "quiet prints the summary only: {stdout}"
+    );
+
+    // Rendering repairs all three, and only the selected environment when asked.
+    assert_eq!(
+        outcome(&daactl(root, &["render", "--env", "production"])).0,
+        0
+    );
+    assert_eq!(
+        outcome(&daactl(root, &["diff", "--env", "production"])).0,
+        0
+    );
+    assert_eq!(outcome(&daactl(root, &["diff"])).0, 1);
+    let (code, _, stderr) = outcome(&daactl(root, &["render"]));
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("rendered/development: 48 objects (0 written, 1 removed, 48 unchanged)"),
+        "{stderr}"
+    );
+    assert_eq!(outcome(&daactl(root, &["diff"])).0, 0);
+}
+
+#[test]
+fn stdout_is_one_stream_in_install_order() {
+    let dir = common::project_copy();
+    let (code, stdout, stderr) = outcome(&daactl(
+        dir.path(),
+        &["render", "--env", "production", "--stdout"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "nothing but data: {stderr}");
+    let rendered = common::render_repo()
+        .into_iter()
+        .find(|r| r.environment == "production")
+        .unwrap();
+    assert_eq!(stdout, rendered.stream());
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    let dir = common::project_copy();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daactl"))
+        .args(["render", "--env", "production", "--stdout"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before daactl writes
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn project_is_found_from_a_subfolder_or_given() {
+    let dir = common::project_copy();
+    let sub = dir.path().join("rendered/production");
+    assert_eq!(outcome(&daactl(&sub, &["diff", "-q"])).0, 0);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let project = dir.path().to_str().unwrap();
+    assert_eq!(
+        outcome(&daactl(
+            elsewhere.path(),
+            &["--project", project, "diff", "-q"]
+        ))
+        .0,
+        0
+    );
+}
+
+#[test]
+fn help_teaches_with_examples_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = outcome(&daactl(dir.path(), &["--help"]));
+    assert_eq!(code, 0);
+    for needle in [
+        "Examples:",
+        "daactl render --env production --stdout",
+        "Exit codes:",
+        "1  `diff` found drift",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "--help lacks {needle:?}:\n{stdout}"
+        );
+    }
+    let (code, stdout, _) = outcome(&daactl(dir.path(), &["diff", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("Exit codes: 0 current, 1 drift"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, stdout, _) = outcome(&daactl(dir.path(), &["completions", shell]));
+        assert_eq!(code, 0, "{shell}");
+        assert!(
+            stdout.contains("render") && stdout.contains("diff"),
+            "{shell}"
+        );
+    }
+}
