@@ -378,3 +378,42 @@ fn completions_for_each_shell() {
         );
     }
 }
+
+#[test]
+fn adding_a_service_is_one_table() {
+    let dir = minimal_project(|text| {
+        text.replacen("depends_on = []", "depends_on = [\"search\"]", 1)
+            + r#"
+[services.search]
+image = "search"
+tag = "2.0.0"
+version = "2.0.0"
+port = 7700
+metrics_port = 9100
+replicas = { min = 1, max = 3 }
+redis = true
+resources.requests = { cpu = "100m", memory = "128Mi", ephemeral_storage = "64Mi" }
+resources.limits = { cpu = "200m", memory = "256Mi", ephemeral_storage = "256Mi" }
+"#
+    });
+    let (code, stdout, stderr) = outcome(&daactl(dir.path(), &["render", "--env", "minimal", "--stdout"]));
+    assert_eq!(code, 0, "{stderr}");
+    let objects = daactl::yaml::parse_stream(&stdout).unwrap();
+    let named = |kind: &str, name: &str| {
+        objects
+            .iter()
+            .find(|d| d.value["kind"] == kind && d.value["metadata"]["name"] == name)
+            .map(|d| &d.value)
+            .unwrap_or_else(|| panic!("{kind} {name} is rendered"))
+    };
+    for kind in ["ServiceAccount", "Service", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"] {
+        named(kind, "search");
+    }
+    named("ConfigMap", "search-config");
+    // The caller may reach it, and it may reach Redis.
+    let policy = named("NetworkPolicy", "search");
+    assert_eq!(policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"], serde_json::json!(["api"]));
+    let redis = named("NetworkPolicy", "redis");
+    assert_eq!(redis["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"], serde_json::json!(["search"]));
+    assert_eq!(named("HorizontalPodAutoscaler", "search")["spec"]["maxReplicas"], 3);
+}
