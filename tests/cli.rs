@@ -396,7 +396,10 @@ resources.requests = { cpu = "100m", memory = "128Mi", ephemeral_storage = "64Mi
 resources.limits = { cpu = "200m", memory = "256Mi", ephemeral_storage = "256Mi" }
 "#
     });
-    let (code, stdout, stderr) = outcome(&daactl(dir.path(), &["render", "--env", "minimal", "--stdout"]));
+    let (code, stdout, stderr) = outcome(&daactl(
+        dir.path(),
+        &["render", "--env", "minimal", "--stdout"],
+    ));
     assert_eq!(code, 0, "{stderr}");
     let objects = daactl::yaml::parse_stream(&stdout).unwrap();
     let named = |kind: &str, name: &str| {
@@ -406,14 +409,30 @@ resources.limits = { cpu = "200m", memory = "256Mi", ephemeral_storage = "256Mi"
             .map(|d| &d.value)
             .unwrap_or_else(|| panic!("{kind} {name} is rendered"))
     };
-    for kind in ["ServiceAccount", "Service", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"] {
+    for kind in [
+        "ServiceAccount",
+        "Service",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    ] {
         named(kind, "search");
     }
     named("ConfigMap", "search-config");
     // The caller may reach it, and it may reach Redis.
     let policy = named("NetworkPolicy", "search");
-    assert_eq!(policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"], serde_json::json!(["api"]));
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"],
+        serde_json::json!(["api"])
+    );
     let redis = named("NetworkPolicy", "redis");
-    assert_eq!(redis["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"], serde_json::json!(["search"]));
-    assert_eq!(named("HorizontalPodAutoscaler", "search")["spec"]["maxReplicas"], 3);
+    assert_eq!(
+        redis["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"],
+        serde_json::json!(["search"])
+    );
+    assert_eq!(
+        named("HorizontalPodAutoscaler", "search")["spec"]["maxReplicas"],
+        3
+    );
 }

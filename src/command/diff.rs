@@ -53,8 +53,11 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
                 });
             }
         }
-        report.push_str("\nhint: run `daactl render` and commit rendered/, or revert the edit\n");
     }
     write_stdout(report.as_bytes())?;
+    progress(
+        session,
+        "\nhint: run `daactl render` and commit rendered/, or revert the edit",
+    );
     Ok(Outcome::Drift)
 }

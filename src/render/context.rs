@@ -67,6 +67,12 @@ pub fn environment(env: &Environment) -> Value {
             "credentials_secret": format!("{}-app", pg.name),
             "clients": clients(|s| s.postgres),
             "labels": pg_labels,
+            // CloudNativePG labels its pods and volumes itself; only labels it does not
+            // set are passed down.
+            "inherited_labels": {
+                "app.kubernetes.io/part-of": common["app.kubernetes.io/part-of"],
+                "environment": env.name,
+            },
             "selector": {"cnpg.io/cluster": pg.name},
         },
         "redis": {
@@ -195,9 +201,11 @@ fn service(
         .filter(|(_, s)| s.depends_on.iter().any(|d| d == name))
         .map(|(n, _)| n.as_str())
         .collect();
+    let config = config(env, service);
     json!({
         "name": name,
         "description": service.description,
+        "public": service.public,
         "image_ref": image_ref(&env.images.registry, &service.image, service.tag.as_deref(), service.digest.as_deref()),
         "version": service.version,
         "port": service.port,
@@ -205,9 +213,9 @@ fn service(
         "replicas": service.replicas,
         "autoscaling": service.autoscaling,
         "resources": service.resources,
-        "config": service.config,
+        "config_checksum": checksum(&config),
+        "config": config,
         "config_name": format!("{name}-config"),
-        "config_checksum": checksum(&service.config),
         "secrets": service.secrets,
         "secret_name": format!("{name}-secrets"),
         "dependencies": dependencies,
@@ -220,16 +228,44 @@ fn service(
     })
 }
 
-/// `registry/name:tag` or `registry/name@digest`; names holding `/` are full repositories.
+/// A service's configuration: where its dependencies, PostgreSQL and Redis are, then the
+/// spec's `config`, which wins over the derived values (REQ-T209: nothing hard-coded).
+fn config(env: &Environment, service: &Service) -> BTreeMap<String, String> {
+    let mut config = BTreeMap::new();
+    let app = &env.namespaces.app.name;
+    let data = &env.namespaces.data.name;
+    for dependency in &service.depends_on {
+        let key = format!("{}_URL", dependency.to_ascii_uppercase().replace('-', "_"));
+        config.insert(key, format!("http://{dependency}.{app}.svc"));
+    }
+    if service.postgres {
+        config.insert(
+            "PGHOST".into(),
+            format!("{}-rw.{data}.svc", env.postgres.name),
+        );
+        config.insert("PGPORT".into(), POSTGRES_PORT.to_string());
+        config.insert("PGDATABASE".into(), env.postgres.database.clone());
+    }
+    if service.redis {
+        config.insert("REDIS_HOST".into(), format!("{REDIS_NAME}.{data}.svc"));
+        config.insert("REDIS_PORT".into(), REDIS_PORT.to_string());
+    }
+    config.extend(service.config.clone());
+    config
+}
+
+/// `registry/name:tag`, `registry/name@digest` or `registry/name:tag@digest`; names holding
+/// `/` are full repositories.
 pub fn image_ref(registry: &str, image: &str, tag: Option<&str>, digest: Option<&str>) -> String {
     let repository = if image.contains('/') {
         image.to_owned()
     } else {
         format!("{}/{image}", registry.trim_end_matches('/'))
     };
-    match (digest, tag) {
-        (Some(digest), _) => format!("{repository}@{digest}"),
-        (None, Some(tag)) => format!("{repository}:{tag}"),
+    match (tag, digest) {
+        (Some(tag), Some(digest)) => format!("{repository}:{tag}@{digest}"),
+        (None, Some(digest)) => format!("{repository}@{digest}"),
+        (Some(tag), None) => format!("{repository}:{tag}"),
         (None, None) => repository,
     }
 }
@@ -279,6 +315,14 @@ mod tests {
     fn group_names_become_name_fragments() {
         assert_eq!(slug("DAA On-Call"), "daa-on-call");
         assert_eq!(slug("oidc:daa/devs"), "oidc-daa-devs");
+    }
+
+    #[test]
+    fn tag_and_digest_together() {
+        assert_eq!(
+            image_ref("r", "api", Some("1"), Some("sha256:ab")),
+            "r/api:1@sha256:ab"
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct RenderError {
     pub template: String,
     /// 1-based line in the template; 0 when unknown.
     pub line: usize,
+    /// 1-based column in that line; 0 when unknown.
+    pub col: usize,
     /// What the template was rendering.
     pub fed_by: Option<Box<FedBy>>,
     /// What went wrong.
@@ -45,11 +47,13 @@ pub enum RenderErrorKind {
     Template(String),
     /// The template's output is not strict YAML.
     #[error(
-        "the output is not valid YAML at output line {output_line}: {message}\n  output line {output_line}: {text}"
+        "the output is not valid YAML at output line {output_line}, column {output_col}: {message}\n  output line {output_line}: {text}"
     )]
     Output {
         /// 1-based line of the rendered text.
         output_line: usize,
+        /// 1-based column in that line.
+        output_col: usize,
         /// What the YAML parser refused.
         message: String,
         /// That line of output.
@@ -94,9 +98,10 @@ impl RenderError {
 
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            0 => write!(f, "{}: error: {}", self.template, self.kind)?,
-            line => write!(f, "{}:{line}: error: {}", self.template, self.kind)?,
+        match (self.line, self.col) {
+            (0, _) => write!(f, "{}: error: {}", self.template, self.kind)?,
+            (line, 0) => write!(f, "{}:{line}: error: {}", self.template, self.kind)?,
+            (line, col) => write!(f, "{}:{line}:{col}: error: {}", self.template, self.kind)?,
         }
         if let Some(fed_by) = &self.fed_by {
             write!(

@@ -185,6 +185,7 @@ impl Renderer {
                         return Err(RenderError {
                             template: template.display.clone(),
                             line: 0,
+                            col: 0,
                             fed_by: fed_by(),
                             kind: RenderErrorKind::Duplicate {
                                 identity: resource.identity(),
@@ -237,9 +238,19 @@ fn engine_error(
     {
         message.push_str(&format!(" in `{}`", expression.trim()));
     }
+    // The column of the failing expression, when the engine gives its byte range.
+    let col = match (err.range(), template) {
+        (Some(range), Some(t)) if t.source.is_char_boundary(range.start) => {
+            let before = &t.source[..range.start];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            before[line_start..].chars().count() + 1
+        }
+        _ => 0,
+    };
     RenderError {
         template: template.map_or_else(|| name.to_owned(), |t| t.display.clone()),
         line: err.line().unwrap_or(0),
+        col,
         fed_by,
         kind: RenderErrorKind::Template(message),
     }
@@ -254,19 +265,34 @@ fn objects(
     let fail = |kind| RenderError {
         template: template.display.clone(),
         line: 0,
+        col: 0,
         fed_by: fed_by(),
         kind,
     };
     let documents = yaml::parse_stream(output).map_err(|err| {
-        fail(RenderErrorKind::Output {
+        let text = output
+            .lines()
+            .nth(err.line.saturating_sub(1))
+            .unwrap_or_default();
+        let mut error = fail(RenderErrorKind::Output {
             output_line: err.line,
+            output_col: err.col,
             message: err.message,
-            text: output
-                .lines()
-                .nth(err.line.saturating_sub(1))
-                .unwrap_or_default()
-                .to_owned(),
-        })
+            text: text.to_owned(),
+        });
+        // A line the template wrote literally can be traced back to it.
+        let mut same = template
+            .source
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| line.trim() == text.trim());
+        if let (Some((index, line)), None, false) =
+            (same.next(), same.next(), text.trim().is_empty())
+        {
+            error.line = index + 1;
+            error.col = line.len() - line.trim_start().len() + 1;
+        }
+        error
     })?;
     documents
         .into_iter()
@@ -287,6 +313,21 @@ fn objects(
                 ))));
             };
             let namespace = text("/metadata/namespace");
+            // Names become file paths under rendered/, so only names Kubernetes accepts
+            // (which can never climb out of that folder) get this far.
+            let bad_name = if !is_kind(&kind) {
+                Some(format!("`{kind}` is not a kind name"))
+            } else if !is_dns_subdomain(&name) {
+                Some(format!("{kind} name `{name}` is not a lower-case DNS name"))
+            } else {
+                namespace
+                    .as_deref()
+                    .filter(|ns| !is_dns_label(ns))
+                    .map(|ns| format!("namespace `{ns}` of {kind} `{name}` is not a DNS label"))
+            };
+            if let Some(message) = bad_name {
+                return Err(fail(RenderErrorKind::NotAnObject(message)));
+            }
             match (order::is_cluster_scoped(&kind), &namespace) {
                 (true, Some(ns)) => {
                     return Err(fail(RenderErrorKind::NotAnObject(format!(
@@ -310,4 +351,41 @@ fn objects(
             })
         })
         .collect()
+}
+
+/// `Deployment`, `HorizontalPodAutoscaler`: ASCII letters and digits, starting with a letter.
+fn is_kind(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// An RFC 1123 label: what namespaces (and most object names) must be.
+fn is_dns_label(text: &str) -> bool {
+    (1..=63).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+}
+
+/// An RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+fn is_dns_subdomain(text: &str) -> bool {
+    text.len() <= 253 && text.split('.').all(is_dns_label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_leave_the_output_folder_are_refused() {
+        for bad in ["../x", "/etc", "a/b", "..", "", "A", "a_b", "-a"] {
+            assert!(!is_dns_subdomain(bad), "{bad:?}");
+        }
+        for good in ["daa-service", "daa-service-config", "a.b", "x1"] {
+            assert!(is_dns_subdomain(good), "{good:?}");
+        }
+        assert!(is_kind("HorizontalPodAutoscaler") && !is_kind("Kind/../x"));
+    }
 }

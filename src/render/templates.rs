@@ -81,6 +81,7 @@ impl TemplateSet {
         let read_error = |err: std::io::Error| RenderError {
             template: display_dir.to_owned(),
             line: 0,
+            col: 0,
             fed_by: None,
             kind: RenderErrorKind::Read(err),
         };
@@ -97,6 +98,7 @@ impl TemplateSet {
             let source = std::fs::read_to_string(&path).map_err(|err| RenderError {
                 template: display.clone(),
                 line: 0,
+                col: 0,
                 fed_by: None,
                 kind: RenderErrorKind::Read(err),
             })?;
@@ -106,6 +108,7 @@ impl TemplateSet {
             return Err(RenderError {
                 template: display_dir.to_owned(),
                 line: 0,
+                col: 0,
                 fed_by: None,
                 kind: RenderErrorKind::NoTemplates,
             });
@@ -128,6 +131,7 @@ impl TemplateSet {
                             return Err(RenderError {
                                 template: display,
                                 line: 1,
+                                col: 1,
                                 fed_by: None,
                                 kind: RenderErrorKind::UnknownEach(other.to_owned()),
                             });

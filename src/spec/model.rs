@@ -165,6 +165,9 @@ pub struct Platform {
     /// Where the CloudNativePG operator runs; it may reach PostgreSQL pods.
     #[schemars(pattern(pattern::DNS_LABEL))]
     pub postgres_operator_namespace: String,
+    /// Where the ingress gateway runs; it may reach services marked `public`.
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub ingress_namespace: String,
 }
 
 impl Default for Platform {
@@ -172,6 +175,7 @@ impl Default for Platform {
         Self {
             monitoring_namespace: "monitoring".to_owned(),
             postgres_operator_namespace: "cnpg-system".to_owned(),
+            ingress_namespace: "istio-ingress".to_owned(),
         }
     }
 }
@@ -296,15 +300,16 @@ pub struct Service {
     pub description: String,
     /// Image name under `images.registry`, or a full repository when it contains `/`.
     pub image: String,
-    /// Image tag; give exactly one of `tag` and `digest`.
+    /// Image tag; give a tag, a digest or both (`name:tag@digest`).
     #[serde(default)]
     #[schemars(pattern(pattern::IMAGE_TAG))]
     pub tag: Option<String>,
-    /// Image digest, `sha256:` and 64 hex digits; give exactly one of `tag` and `digest`.
+    /// Image digest, `sha256:` and 64 hex digits; staging and production pin by digest.
     #[serde(default)]
     #[schemars(pattern(pattern::IMAGE_DIGEST))]
     pub digest: Option<String>,
     /// Application version, for the `app.kubernetes.io/version` label.
+    #[schemars(pattern(pattern::LABEL_VALUE))]
     pub version: String,
     /// Port the application serves HTTP on.
     pub port: u16,
@@ -317,6 +322,9 @@ pub struct Service {
     pub autoscaling: Autoscaling,
     /// Container requests and limits.
     pub resources: Resources,
+    /// Whether the ingress gateway may send it traffic from outside the cluster.
+    #[serde(default)]
+    pub public: bool,
     /// Other services this one calls.
     #[serde(default)]
     pub depends_on: Vec<String>,
@@ -345,11 +353,12 @@ pub struct Postgres {
     pub instances: u32,
     /// Image repository.
     pub image: String,
-    /// Image tag; give exactly one of `tag` and `digest`.
+    /// Image tag, such as `15.10`; required, because CloudNativePG reads the PostgreSQL
+    /// version from it.
     #[serde(default)]
     #[schemars(pattern(pattern::IMAGE_TAG))]
     pub tag: Option<String>,
-    /// Image digest; give exactly one of `tag` and `digest`.
+    /// Image digest, `sha256:` and 64 hex digits; rendered after the tag.
     #[serde(default)]
     #[schemars(pattern(pattern::IMAGE_DIGEST))]
     pub digest: Option<String>,
@@ -365,9 +374,12 @@ pub struct Postgres {
     pub wal_storage_size: String,
     /// Requests and limits of each instance.
     pub resources: Resources,
-    /// PostgreSQL settings (`postgresql.conf`).
+    /// PostgreSQL settings (`postgresql.conf`), except those CloudNativePG manages.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// Extensions loaded at server start, such as `pg_stat_statements`.
+    #[serde(default)]
+    pub shared_preload_libraries: Vec<String>,
     /// Store entry holding `username` and `password` of the database owner.
     pub credentials: SecretRef,
     /// Backups; none means no backups (development).
@@ -386,6 +398,10 @@ pub struct PostgresBackup {
     /// How long backups and WAL are kept, for example `30d`.
     #[schemars(pattern(pattern::RETENTION))]
     pub retention: String,
+    /// IAM role the instances assume to reach the object store (EKS IAM roles for service
+    /// accounts); required on `eks`.
+    #[serde(default)]
+    pub role_arn: Option<String>,
 }
 
 /// The Redis cache.
@@ -394,15 +410,16 @@ pub struct PostgresBackup {
 pub struct Redis {
     /// Image repository.
     pub image: String,
-    /// Image tag; give exactly one of `tag` and `digest`.
+    /// Image tag; give a tag, a digest or both (`name:tag@digest`).
     #[serde(default)]
     #[schemars(pattern(pattern::IMAGE_TAG))]
     pub tag: Option<String>,
-    /// Image digest; give exactly one of `tag` and `digest`.
+    /// Image digest, `sha256:` and 64 hex digits; staging and production pin by digest.
     #[serde(default)]
     #[schemars(pattern(pattern::IMAGE_DIGEST))]
     pub digest: Option<String>,
     /// Redis version, for the `app.kubernetes.io/version` label.
+    #[schemars(pattern(pattern::LABEL_VALUE))]
     pub version: String,
     /// Redis `maxmemory`, for example `512mb`.
     pub max_memory: String,

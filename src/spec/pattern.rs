@@ -17,3 +17,5 @@ pub const ENV_NAME: &str = r"^[A-Za-z_][A-Za-z0-9_]*$";
 pub const DURATION: &str = r"^([0-9]+(ms|s|m|h))+$";
 /// A CloudNativePG retention policy such as `30d`.
 pub const RETENTION: &str = r"^[1-9][0-9]*[dwm]$";
+/// A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
+pub const LABEL_VALUE: &str = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";

@@ -33,6 +33,7 @@ struct Patterns {
     env_name: Regex,
     duration: Regex,
     retention: Regex,
+    label_value: Regex,
     sql_identifier: Regex,
 }
 
@@ -47,6 +48,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         env_name: compile(pattern::ENV_NAME),
         duration: compile(pattern::DURATION),
         retention: compile(pattern::RETENTION),
+        label_value: compile(pattern::LABEL_VALUE),
         sql_identifier: compile(r"^[a-z_][a-z0-9_]{0,62}$"),
     }
 });
@@ -192,6 +194,28 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         );
     }
     check.image(&postgres, pg.tag.as_deref(), pg.digest.as_deref());
+    match &pg.tag {
+        None => check.fail(
+            postgres.key("tag"),
+            "PostgreSQL needs an image tag".into(),
+            Some(
+                "CloudNativePG reads the major version from the tag; give `tag` with the `digest`"
+                    .into(),
+            ),
+        ),
+        Some(tag) => check.label_value(&postgres.key("tag"), tag),
+    }
+    for key in pg.parameters.keys().filter(|key| is_managed_parameter(key)) {
+        check.fail(
+            postgres.key("parameters").key(key),
+            format!("CloudNativePG manages `{key}` and refuses clusters that set it"),
+            Some(if key == "shared_preload_libraries" {
+                "list extensions in `postgres.shared_preload_libraries` instead".into()
+            } else {
+                "remove it; see CloudNativePG's list of fixed parameters".into()
+            }),
+        );
+    }
     check.pattern(
         &postgres.key("database"),
         &pg.database,
@@ -225,6 +249,13 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
                 ),
             );
         }
+        if env.cluster.provider == ClusterProvider::Eks && backup.role_arn.is_none() {
+            check.fail(
+                at.clone(),
+                "backups on `eks` need `role_arn`, the IAM role the instances write with".into(),
+                Some("add `role_arn = \"arn:aws:iam::<account>:role/<name>\"`".into()),
+            );
+        }
         if !["s3://", "gs://", "https://"]
             .iter()
             .any(|s| backup.destination.starts_with(s))
@@ -252,12 +283,20 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         env.redis.tag.as_deref(),
         env.redis.digest.as_deref(),
     );
+    check.label_value(&redis.key("version"), &env.redis.version);
     check.resources(&redis.key("resources"), &env.redis.resources);
 
     for (i, group) in env.access_groups.iter().enumerate() {
         let at = root.key("access_groups").index(i);
-        if group.group.trim().is_empty() {
-            check.fail(at.key("group"), "the group name is empty".into(), None);
+        if !group.group.chars().any(|c| c.is_ascii_alphanumeric()) {
+            check.fail(
+                at.key("group"),
+                format!(
+                    "the group name {:?} has no letter or digit to name its RoleBinding by",
+                    group.group
+                ),
+                None,
+            );
         }
         if group.namespaces.is_empty() {
             check.fail(
@@ -269,6 +308,69 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         check.unique(&at.key("namespaces"), &group.namespaces);
     }
     check.problems
+}
+
+/// Parameters CloudNativePG sets itself; its admission webhook refuses clusters that set
+/// them (`Can't set fixed configuration parameter`).
+const MANAGED_PARAMETERS: &[&str] = &[
+    "allow_system_table_mods",
+    "archive_cleanup_command",
+    "archive_command",
+    "archive_mode",
+    "bonjour",
+    "bonjour_name",
+    "cluster_name",
+    "config_file",
+    "data_directory",
+    "data_sync_retry",
+    "event_source",
+    "external_pid_file",
+    "full_page_writes",
+    "hba_file",
+    "hot_standby",
+    "ident_file",
+    "jit_provider",
+    "listen_addresses",
+    "log_destination",
+    "log_directory",
+    "log_file_mode",
+    "log_filename",
+    "log_rotation_age",
+    "log_rotation_size",
+    "log_truncate_on_rotation",
+    "logging_collector",
+    "port",
+    "primary_conninfo",
+    "primary_slot_name",
+    "promote_trigger_file",
+    "recovery_end_command",
+    "recovery_min_apply_delay",
+    "recovery_target",
+    "recovery_target_action",
+    "recovery_target_inclusive",
+    "recovery_target_lsn",
+    "recovery_target_name",
+    "recovery_target_time",
+    "recovery_target_timeline",
+    "recovery_target_xid",
+    "restart_after_crash",
+    "restore_command",
+    "shared_preload_libraries",
+    "stats_temp_directory",
+    "synchronous_standby_names",
+    "syslog_facility",
+    "syslog_ident",
+    "syslog_sequence_numbers",
+    "syslog_split_messages",
+    "unix_socket_directories",
+    "unix_socket_group",
+    "unix_socket_permissions",
+    "wal_level",
+    "wal_log_hints",
+];
+
+fn is_managed_parameter(key: &str) -> bool {
+    MANAGED_PARAMETERS.contains(&key) || key.starts_with("ssl")
 }
 
 #[derive(Default)]
@@ -360,24 +462,33 @@ impl Checker {
     }
 
     fn image(&mut self, path: &KeyPath, tag: Option<&str>, digest: Option<&str>) {
-        match (tag, digest) {
-            (None, None) | (Some(_), Some(_)) => self.fail(
+        if tag.is_none() && digest.is_none() {
+            self.fail(
                 path.clone(),
-                "give exactly one of `tag` and `digest`".into(),
+                "give a `tag`, a `digest` or both".into(),
                 Some("pin by `digest = \"sha256:…\"` in staging and production (REQ-T216)".into()),
-            ),
-            (Some(tag), None) => {
-                self.pattern(&path.key("tag"), tag, &PATTERNS.image_tag, "an image tag");
-            }
-            (None, Some(digest)) => {
-                self.pattern(
-                    &path.key("digest"),
-                    digest,
-                    &PATTERNS.image_digest,
-                    "a sha256 image digest",
-                );
-            }
+            );
         }
+        if let Some(tag) = tag {
+            self.pattern(&path.key("tag"), tag, &PATTERNS.image_tag, "an image tag");
+        }
+        if let Some(digest) = digest {
+            self.pattern(
+                &path.key("digest"),
+                digest,
+                &PATTERNS.image_digest,
+                "a sha256 image digest",
+            );
+        }
+    }
+
+    fn label_value(&mut self, path: &KeyPath, value: &str) {
+        self.pattern(
+            path,
+            value,
+            &PATTERNS.label_value,
+            "a Kubernetes label value (63 characters: letters, digits, `-`, `_`, `.`)",
+        );
     }
 
     fn service(&mut self, env: &Environment, at: &KeyPath, name: &str, service: &Service) {
@@ -390,6 +501,7 @@ impl Checker {
             );
         }
         self.image(at, service.tag.as_deref(), service.digest.as_deref());
+        self.label_value(&at.key("version"), &service.version);
         if service.port == 0 {
             self.fail(at.key("port"), "port 0 is not a port".into(), None);
         }

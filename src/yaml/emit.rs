@@ -92,12 +92,35 @@ fn inline(out: &mut String, value: &Value, content_width: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Number(n) => number(out, n),
         Value::String(s) => string(out, s, content_width, true),
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+/// Integers as they are; floats always with a `.` and, in exponent form, a signed exponent
+/// (`1.0e-6` rather than `1e-6`), which YAML 1.1 readers need to see a float.
+fn number(out: &mut String, n: &serde_json::Number) {
+    let text = n.to_string();
+    if !n.is_f64() {
+        out.push_str(&text);
+        return;
+    }
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (text.as_str(), None),
+    };
+    out.push_str(mantissa);
+    if !mantissa.contains('.') {
+        out.push_str(".0");
+    }
+    if let Some(exponent) = exponent {
+        out.push('e');
+        if !exponent.starts_with(['-', '+']) {
+            out.push('+');
+        }
+        out.push_str(exponent);
     }
 }
 
@@ -190,6 +213,19 @@ mod tests {
         assert_eq!(
             emit(&value),
             "kind: Deployment\nspec:\n  ports:\n    - name: http\n      port: 80\n    - name: metrics\n      port: 9090\n  args:\n    - a\n    - \"on\"\nempty: {}\nnone: []\nnested:\n  -\n    - x\n"
+        );
+    }
+
+    #[test]
+    fn floats_read_as_floats_in_yaml_1_1() {
+        let value = json!({"a": 0.000001, "b": 1e20, "c": 0.5, "d": -2.0, "e": 3});
+        assert_eq!(
+            emit(&value),
+            "a: 1.0e-6\nb: 1.0e+20\nc: 0.5\nd: -2.0\ne: 3\n"
+        );
+        assert_eq!(
+            crate::yaml::parse_stream(&emit(&value)).unwrap()[0].value,
+            value
         );
     }
 

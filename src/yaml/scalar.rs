@@ -65,7 +65,7 @@ static RESOLVERS: LazyLock<Resolvers> = LazyLock::new(|| {
         ),
         legacy_other: compile(r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+|$).*|<<|=)$"),
         portable_int: compile(r"^-?(0|[1-9][0-9]*)$"),
-        portable_float: compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+$"),
+        portable_float: compile(r"^-?(0|[1-9][0-9]*)\.[0-9]+(e[-+][0-9]+)?$"),
     }
 });
 
@@ -86,16 +86,31 @@ fn all_digits(text: &str) -> bool {
 /// timestamp starts with `YYYY-`.
 fn digit_led_word(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let numeric = |b: &u8| {
-        b.is_ascii_hexdigit()
-            || matches!(
-                b,
-                b'.' | b'_' | b':' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O'
-            )
-    };
     let timestamp_like =
         bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
-    bytes.first().is_some_and(u8::is_ascii_digit) && !bytes.iter().all(numeric) && !timestamp_like
+    bytes.first().is_some_and(u8::is_ascii_digit)
+        && !bytes.iter().all(numeric_byte)
+        && !timestamp_like
+}
+
+/// A byte that some YAML reader's number syntax uses.
+fn numeric_byte(b: &u8) -> bool {
+    b.is_ascii_hexdigit()
+        || matches!(
+            b,
+            b'.' | b'_' | b':' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O'
+        )
+}
+
+/// Whether `text` is shaped like a number to some reader even if no pattern above matches:
+/// go-yaml v2 (kubectl, Helm) drops `_` and accepts upper-case `0X`, `0O`, `0B` before
+/// parsing, so `0_9` and `0X1F` are numbers there. Such strings are always quoted.
+fn number_shaped(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'))
+        && bytes.iter().all(numeric_byte)
 }
 
 /// What YAML 1.2's core schema makes of the plain scalar `text`.
@@ -166,7 +181,7 @@ pub fn resolve_legacy(text: &str) -> Resolved {
 pub fn is_unambiguous_plain(text: &str) -> bool {
     let r = &*RESOLVERS;
     match resolve_core(text) {
-        Resolved::Str => resolve_legacy(text) == Resolved::Str,
+        Resolved::Str => resolve_legacy(text) == Resolved::Str && !number_shaped(text),
         Resolved::Null => matches!(text, "null" | "~" | ""),
         Resolved::Bool => matches!(text, "true" | "false"),
         Resolved::Int => r.portable_int.is_match(text),
@@ -187,6 +202,7 @@ pub fn is_plain_safe_string(text: &str) -> bool {
     (first.is_ascii_alphanumeric() || matches!(first, '_' | '/' | '.'))
         && chars.all(body_ok)
         && !text.ends_with(':')
+        && !number_shaped(text)
         && resolve_core(text) == Resolved::Str
         && resolve_legacy(text) == Resolved::Str
 }
@@ -210,6 +226,13 @@ mod tests {
             "0777",
             "1_000",
             "1:30",
+            "0_9",
+            "1_0e5",
+            "1e1_0",
+            "0X1F",
+            "0B101",
+            "0O17",
+            "1abc",
             "0x1F",
             "0b101",
             "0o17",
