@@ -436,3 +436,18 @@ resources.limits = { cpu = "200m", memory = "256Mi", ephemeral_storage = "256Mi"
         3
     );
 }
+
+#[test]
+fn template_rendered_once_names_the_environment() {
+    let dir = with_template(
+        "postgres.yaml.j2",
+        replace(
+            "instances: {{ pg.spec.instances }}",
+            "instances: {{ pg.spec.replicas }}",
+        ),
+    );
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "templates"]
+    ));
+}

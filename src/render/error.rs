@@ -8,7 +8,8 @@ use crate::location::Location;
 /// The spec entry a template was rendering when it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FedBy {
-    /// The spec key, such as `services.daa-service`.
+    /// The spec key, such as `services.daa-service`, or `environment <name>` for templates
+    /// rendered once per environment.
     pub key: String,
     /// Where that key is written.
     pub location: Location,

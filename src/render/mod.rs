@@ -164,13 +164,18 @@ impl Renderer {
             };
             for (key, ctx) in runs {
                 // Locating a key parses the spec again, so it happens only on failure.
+                // A template rendered once per environment was fed the whole spec.
                 let fed_by = || {
-                    key.as_ref().map(|key| {
-                        Box::new(FedBy {
+                    Some(Box::new(match &key {
+                        Some(key) => FedBy {
                             location: spec.locate(key),
                             key: key.to_string(),
-                        })
-                    })
+                        },
+                        None => FedBy {
+                            location: crate::location::Location::file(&spec.file),
+                            key: format!("environment {}", spec.environment.name),
+                        },
+                    }))
                 };
                 let output = self
                     .engine

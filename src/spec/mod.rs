@@ -9,6 +9,8 @@ pub mod validate;
 
 use std::path::Path;
 
+use serde::Deserialize as _;
+
 pub use error::{SpecError, SpecErrorKind, SpecErrors};
 pub use key_path::KeyPath;
 pub use model::Environment;
@@ -48,14 +50,17 @@ impl Spec {
             Some(span) => Location::at_offset(file, &source, span.start),
             None => Location::file(file),
         };
-        if let Err(err) = toml::de::DeTable::parse(&source) {
+        // Parse once: syntax errors come from the parse, shape errors from deserializing
+        // the parsed table.
+        let table = toml::de::DeTable::parse(&source).map_err(|err| {
             let kind = SpecErrorKind::Syntax(err.message().trim().to_owned());
-            return Err(SpecErrors(vec![SpecError {
+            SpecErrors(vec![SpecError {
                 location: at(err.span()),
                 kind,
-            }]));
-        }
-        let environment: Environment = toml::from_str(&source).map_err(|err| {
+            }])
+        })?;
+        let deserializer = toml::de::Deserializer::from(table);
+        let environment = Environment::deserialize(deserializer).map_err(|err| {
             let kind = SpecErrorKind::Shape(err.message().trim().to_owned());
             SpecErrors(vec![SpecError {
                 location: at(err.span()),
