@@ -4,10 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# PyYAML, a YAML 1.1 reader, cross-checks daactl's quoting in tests/injection.rs.
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  python3 -m pip install --quiet 'PyYAML==6.0.3'
-fi
+# The real tools the tests hold daactl's output against (pinned, cached outside the checkout).
+DAACTL_TOOLS="$(./scripts/install-tools.sh)"
+export DAACTL_TOOLS
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
