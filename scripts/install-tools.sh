@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Installs the pinned conformance tools the test suite runs, into a cache outside the
-# checkout so fresh clones on the same machine reuse them. Idempotent.
-#   tools folder: ${DAACTL_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}
+# Installs the pinned tools the test suite holds daactl's output against, into a cache
+# outside the checkout so fresh clones on the same machine reuse them. Idempotent; prints
+# the tools folder: ${DAACTL_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}
 set -euo pipefail
-tools="${DAACTL_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}"
+cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
+tools="${DAACTL_TOOLS:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
 mkdir -p "$tools"
 
-# kubernetes-validate: Kubernetes' OpenAPI schemas for many versions, strict mode.
-KUBERNETES_VALIDATE_VERSION=1.37.0
+# A Python virtual environment with:
+# - kubernetes-validate: Kubernetes' OpenAPI schemas for many versions, strict mode;
+# - PyYAML: a YAML 1.1 reader that cross-checks daactl's quoting (tests/injection.rs).
+pins="kubernetes-validate==1.37.0 PyYAML==6.0.3"
 venv="$tools/venv"
-if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -q "$KUBERNETES_VALIDATE_VERSION"; then
+if [ "$(cat "$venv/.daactl-pins" 2>/dev/null)" != "$pins" ]; then
+  rm -rf "$venv"
   python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2
-fi
-
-# PyYAML, a YAML 1.1 reader, cross-checks daactl's quoting (tests/injection.rs).
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check 'PyYAML==6.0.3' >&2
+  # shellcheck disable=SC2086 # the pins are separate words
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $pins >&2
+  echo "$pins" > "$venv/.daactl-pins"
 fi
 echo "$tools"

@@ -13,30 +13,7 @@ use std::process::Command;
 const CUSTOM_KINDS: &[&str] = &["Cluster", "ScheduledBackup", "ExternalSecret"];
 
 fn kubernetes_validate() -> Option<PathBuf> {
-    let tools = std::env::var_os("DAACTL_TOOLS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| {
-                    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache"))
-                })?;
-            Some(cache.join("daactl-tools"))
-        })?;
-    let tool = tools.join("venv/bin/kubernetes-validate");
-    if tool.is_file() {
-        return Some(tool);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "{} is missing; run scripts/install-tools.sh",
-        tool.display()
-    );
-    eprintln!(
-        "SKIPPED: {} is missing; run scripts/install-tools.sh",
-        tool.display()
-    );
-    None
+    common::tool("venv/bin/kubernetes-validate")
 }
 
 fn run(tool: &PathBuf, version: &str, files: &[PathBuf]) -> (bool, String) {

@@ -191,29 +191,18 @@ proptest! {
 }
 
 /// Runs PyYAML (a YAML 1.1 reader) over `stream` and returns its documents as JSON.
-/// Missing Python or PyYAML fails under CI and skips, loudly, elsewhere.
 fn pyyaml(stream: &str) -> Option<Vec<Value>> {
     const SCRIPT: &str = "import json, sys, yaml\n\
         docs = list(yaml.load_all(sys.stdin.buffer, Loader=yaml.SafeLoader))\n\
         json.dump(docs, sys.stdout, default=str)\n";
-    let child = Command::new("python3")
+    let python = common::tool("venv/bin/python3")?;
+    let mut child = Command::new(python)
         .args(["-c", SCRIPT])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn();
-    let unavailable = |why: String| {
-        assert!(
-            std::env::var("CI").is_err(),
-            "PyYAML is needed under CI: {why}"
-        );
-        eprintln!("SKIPPED: YAML 1.1 cross-check needs python3 with PyYAML: {why}");
-        None
-    };
-    let mut child = match child {
-        Ok(child) => child,
-        Err(err) => return unavailable(err.to_string()),
-    };
+        .spawn()
+        .expect("the tools' Python starts");
     child
         .stdin
         .take()
@@ -222,9 +211,6 @@ fn pyyaml(stream: &str) -> Option<Vec<Value>> {
         .unwrap();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'yaml'") {
-        return unavailable(stderr.into_owned());
-    }
     assert!(
         output.status.success(),
         "PyYAML refused the rendered YAML:\n{stderr}"

@@ -75,3 +75,29 @@ pub fn outcome(output: &Output) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// A program from the tools folder that `scripts/install-tools.sh` fills
+/// (`$DAACTL_TOOLS`, else `$XDG_CACHE_HOME/daactl-tools` or `~/.cache/daactl-tools`).
+/// A missing tool fails the test under CI and returns `None`, with a visible message,
+/// elsewhere.
+pub fn tool(relative: &str) -> Option<PathBuf> {
+    let tools = std::env::var_os("DAACTL_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache"))
+                })?;
+            Some(cache.join("daactl-tools"))
+        });
+    let path = tools.map(|t| t.join(relative));
+    if let Some(path) = path.filter(|p| p.is_file()) {
+        return Some(path);
+    }
+    let message =
+        format!("{relative} is missing from the tools folder; run scripts/install-tools.sh");
+    assert!(std::env::var("CI").is_err(), "{message}");
+    eprintln!("SKIPPED: {message}");
+    None
+}
