@@ -141,6 +141,8 @@ impl Renderer {
         let env_context = context::environment(&spec.environment);
         let env_value = to_value(&env_context);
         let mut resources: Vec<Resource> = Vec::new();
+        // Which template rendered each object, to refuse the same object twice.
+        let mut rendered_by: BTreeMap<String, String> = BTreeMap::new();
         for template in self.templates.iter().filter(|t| !t.is_helper()) {
             let runs: Vec<(Option<KeyPath>, minijinja::Value)> = match template.each {
                 Each::Once => vec![(None, context! { env => env_value.clone() })],
@@ -183,19 +185,16 @@ impl Renderer {
                     .and_then(|t| t.render(ctx))
                     .map_err(|err| engine_error(&self.templates, &err, fed_by()))?;
                 for resource in objects(template, &output, fed_by)? {
-                    if let Some(first) = resources
-                        .iter()
-                        .find(|r| r.identity() == resource.identity())
+                    let identity = resource.identity();
+                    if let Some(first) =
+                        rendered_by.insert(identity.clone(), template.display.clone())
                     {
                         return Err(RenderError {
                             template: template.display.clone(),
                             line: 0,
                             col: 0,
                             fed_by: fed_by(),
-                            kind: RenderErrorKind::Duplicate {
-                                identity: resource.identity(),
-                                first: first.template.clone(),
-                            },
+                            kind: RenderErrorKind::Duplicate { identity, first },
                         });
                     }
                     resources.push(resource);

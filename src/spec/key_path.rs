@@ -39,13 +39,6 @@ impl KeyPath {
         next
     }
 
-    /// Parses a dotted path such as `services.daa-service.depends_on` (no indices).
-    pub fn dotted(path: &str) -> Self {
-        path.split('.')
-            .filter(|key| !key.is_empty())
-            .fold(Self::root(), |path, key| path.key(key))
-    }
-
     /// The byte range in `source` that best shows this path: the key of a table, the value
     /// otherwise; when the path runs past what the file spells out (a defaulted key), the
     /// deepest part that exists.
@@ -138,7 +131,11 @@ mod tests {
 
     #[test]
     fn displays_as_a_toml_dotted_key() {
-        let path = KeyPath::dotted("services.daa-service").key("a b").index(2);
+        let path = KeyPath::root()
+            .key("services")
+            .key("daa-service")
+            .key("a b")
+            .index(2);
         assert_eq!(path.to_string(), "services.daa-service.\"a b\"[2]");
     }
 }
