@@ -455,6 +455,13 @@ fn template_rendered_once_names_the_environment() {
 #[test]
 fn two_templates_rendering_the_same_object() {
     let dir = with_template("serviceaccount.yaml.j2", |text| text);
-    std::fs::copy(dir.path().join("templates/serviceaccount.yaml.j2"), dir.path().join("templates/serviceaccount-copy.yaml.j2")).unwrap();
-    insta::assert_snapshot!(fails_with_2(dir.path(), &["render", "--templates", "templates"]));
+    std::fs::copy(
+        dir.path().join("templates/serviceaccount.yaml.j2"),
+        dir.path().join("templates/serviceaccount-copy.yaml.j2"),
+    )
+    .unwrap();
+    insta::assert_snapshot!(fails_with_2(
+        dir.path(),
+        &["render", "--templates", "templates"]
+    ));
 }
