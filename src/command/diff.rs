@@ -3,8 +3,8 @@
 use anyhow::{Context as _, Result};
 
 use daactl::diff::{colorize, compare};
-use daactl::output;
 use daactl::project::{Project, RENDERED_DIR};
+use daactl::{output, parallel};
 
 use super::{Outcome, Session, progress, render_selection, write_stdout};
 use crate::cli::Selection;
@@ -13,18 +13,20 @@ use crate::cli::Selection;
 pub fn run(session: &Session, project: &Project, selection: &Selection) -> Result<Outcome> {
     let rendered = render_selection(project, selection)?;
     let dir = project.rendered_dir();
-    let mut diffs = Vec::new();
-    for environment in &rendered {
+    // Reading, emitting and comparing are independent per environment: one thread each.
+    let diffs = parallel::map(&rendered, |environment| {
         let name = &environment.environment;
         let committed = output::read_tree(&dir.join(name))
             .with_context(|| format!("reading {RENDERED_DIR}/{name}"))?;
-        diffs.push(compare(
+        Ok(compare(
             name,
             &format!("{RENDERED_DIR}/{name}"),
             &committed,
             &environment.files(),
-        ));
-    }
+        ))
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     let drift = diffs.iter().any(|d| !d.is_clean());
     if !drift {
         let objects: usize = rendered.iter().map(|r| r.resources.len()).sum();

@@ -2,8 +2,8 @@
 
 use anyhow::{Context as _, Result, bail};
 
-use daactl::output;
 use daactl::project::{Project, RENDERED_DIR};
+use daactl::{output, parallel};
 
 use super::{Outcome, Session, progress, render_selection, write_stdout};
 use crate::cli::RenderArgs;
@@ -26,10 +26,13 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
         return Ok(Outcome::Success);
     }
     let dir = project.rendered_dir();
-    for environment in &rendered {
-        let summary =
-            output::write_environment(&dir, &environment.environment, &environment.files())
-                .with_context(|| format!("writing {RENDERED_DIR}/{}", environment.environment))?;
+    // Environments are written independently (each swapped in atomically), in parallel.
+    let summaries = parallel::map(&rendered, |environment| {
+        output::write_environment(&dir, &environment.environment, &environment.files())
+            .with_context(|| format!("writing {RENDERED_DIR}/{}", environment.environment))
+    });
+    for (environment, summary) in rendered.iter().zip(summaries) {
+        let summary = summary?;
         progress(
             session,
             &format!(

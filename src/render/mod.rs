@@ -120,20 +120,9 @@ impl Renderer {
 
     /// Renders every spec, environments in parallel, results in the order of `specs`.
     pub fn render_all(&self, specs: &[Spec]) -> Result<Vec<Rendered>, RenderError> {
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = specs
-                .iter()
-                .map(|spec| scope.spawn(move || self.render(spec)))
-                .collect();
-            workers
-                .into_iter()
-                .map(|worker| {
-                    worker
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
+        crate::parallel::map(specs, |spec| self.render(spec))
+            .into_iter()
+            .collect()
     }
 
     /// Renders every template for `spec`.

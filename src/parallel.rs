@@ -1,0 +1,29 @@
+//! One thread per item, for work that is independent per environment.
+
+/// Applies `work` to every item on its own thread; results keep the order of `items`. A
+/// panic in `work` resumes on the caller's thread.
+pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || work(item)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keeps_the_order_of_the_items() {
+        assert_eq!(super::map(&[3, 1, 2], |n| n * 10), [30, 10, 20]);
+    }
+}
