@@ -76,12 +76,17 @@ Examples:
 Exit codes: 0 current, 1 drift (summary and unified diffs on stdout), 2 error.")]
     Diff(DiffArgs),
 
-    /// Print the JSON Schema of environment specs
+    /// Print the JSON Schema of environment specs, or their reference
     #[command(after_help = "\
 Spec files point editors at it with a first line `#:schema ../schemas/environment.schema.json`.
-Regenerate the committed copy with:
-  daactl schema > schemas/environment.schema.json")]
-    Schema,
+Regenerate the committed copies with:
+  daactl schema > schemas/environment.schema.json
+  daactl schema --markdown > docs/spec.md")]
+    Schema {
+        /// Print the reference of every key as Markdown (docs/spec.md) instead
+        #[arg(long)]
+        markdown: bool,
+    },
 
     /// Print a shell completion script
     #[command(after_help = "\

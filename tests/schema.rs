@@ -15,7 +15,7 @@ fn committed_schema() -> Value {
 
 #[test]
 fn committed_schema_equals_the_model() {
-    let generated = serde_json::to_value(schemars::schema_for!(Environment)).unwrap();
+    let generated = daactl::spec::json_schema();
     assert!(
         committed_schema() == generated,
         "schemas/environment.schema.json is stale; run `cargo run -- schema > schemas/environment.schema.json`"
@@ -74,4 +74,14 @@ fn the_schema_accepts_every_spec_and_rejects_what_daactl_rejects() {
                 || daactl::spec::Spec::parse("p.toml", "production", bad).is_err()
         );
     }
+}
+
+#[test]
+fn the_spec_reference_is_current() {
+    let committed = std::fs::read_to_string(common::repo().join("docs/spec.md")).unwrap();
+    let generated = daactl::spec::reference::markdown(&daactl::spec::json_schema());
+    assert!(
+        committed == generated,
+        "docs/spec.md is stale; run `cargo run -- schema --markdown > docs/spec.md`"
+    );
 }

@@ -11,7 +11,6 @@ use clap::CommandFactory as _;
 
 use daactl::project::Project;
 use daactl::render::{Rendered, Renderer, TemplateSet};
-use daactl::spec::Environment;
 
 use crate::cli::{Cli, ColorChoice, Command, Selection};
 
@@ -54,10 +53,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let project = open(cli.project.as_deref())?;
             diff::run(&session, &project, &args.selection)
         }
-        Command::Schema => {
-            let schema = schemars::schema_for!(Environment);
-            let text = serde_json::to_string_pretty(&schema).context("serializing the schema")?;
-            write_stdout(format!("{text}\n").as_bytes())?;
+        Command::Schema { markdown } => {
+            let schema = daactl::spec::json_schema();
+            let text = if markdown {
+                daactl::spec::reference::markdown(&schema)
+            } else {
+                serde_json::to_string_pretty(&schema).context("serializing the schema")? + "\n"
+            };
+            write_stdout(text.as_bytes())?;
             Ok(Outcome::Success)
         }
         Command::Completions { shell } => {

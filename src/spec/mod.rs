@@ -5,6 +5,7 @@ pub mod key_path;
 pub mod model;
 pub mod pattern;
 pub mod quantity;
+pub mod reference;
 pub mod validate;
 
 use std::path::Path;
@@ -16,6 +17,11 @@ pub use key_path::KeyPath;
 pub use model::Environment;
 
 use crate::location::Location;
+
+/// The JSON Schema of a spec, generated from [`Environment`].
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Environment)).expect("schemas serialize")
+}
 
 /// A loaded and validated spec, with its source kept for locating keys.
 #[derive(Debug, Clone)]
