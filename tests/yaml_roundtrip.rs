@@ -30,7 +30,10 @@ fn text() -> impl Strategy<Value = String> {
                 "null",
                 "0X1F",
                 "2026-01-01",
-                "<<"
+                "<<",
+                "A:a",
+                "a: b",
+                "x:"
             ][..]
         )
         .prop_map(str::to_owned),

@@ -39,7 +39,7 @@ fn mapping(out: &mut String, map: &serde_json::Map<String, Value>, width: usize)
         if i > 0 {
             indent(out, width);
         }
-        string(out, key, width, false);
+        key_string(out, key);
         out.push(':');
         nested(out, value, width);
     }
@@ -93,7 +93,7 @@ fn inline(out: &mut String, value: &Value, content_width: usize) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => number(out, n),
-        Value::String(s) => string(out, s, content_width, true),
+        Value::String(s) => string(out, s, content_width),
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
@@ -124,13 +124,24 @@ fn number(out: &mut String, n: &serde_json::Number) {
     }
 }
 
-fn string(out: &mut String, text: &str, content_width: usize, block_allowed: bool) {
+fn string(out: &mut String, text: &str, content_width: usize) {
     if is_plain_safe_string(text) {
         out.push_str(text);
-    } else if block_allowed && fits_literal_block(text) {
+    } else if fits_literal_block(text) {
         literal_block(out, text, content_width);
     } else {
         double_quoted(out, text);
+    }
+}
+
+/// Keys are plain only without `:`: `a:b: c` reads as the key `a:b`, but daactl's reader
+/// refuses plain keys holding `:` because a template that writes one has almost always
+/// joined two lines.
+fn key_string(out: &mut String, key: &str) {
+    if is_plain_safe_string(key) && !key.contains(':') {
+        out.push_str(key);
+    } else {
+        double_quoted(out, key);
     }
 }
 
@@ -213,6 +224,16 @@ mod tests {
         assert_eq!(
             emit(&value),
             "kind: Deployment\nspec:\n  ports:\n    - name: http\n      port: 80\n    - name: metrics\n      port: 9090\n  args:\n    - a\n    - \"on\"\nempty: {}\nnone: []\nnested:\n  -\n    - x\n"
+        );
+    }
+
+    #[test]
+    fn keys_holding_a_colon_are_quoted() {
+        let value = json!({"A:a": "x:y", "app.kubernetes.io/name": "x"});
+        assert_eq!(emit(&value), "\"A:a\": x:y\napp.kubernetes.io/name: x\n");
+        assert_eq!(
+            crate::yaml::parse_stream(&emit(&value)).unwrap()[0].value,
+            value
         );
     }
 
