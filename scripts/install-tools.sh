@@ -10,7 +10,8 @@ mkdir -p "$tools"
 # A Python virtual environment with:
 # - kubernetes-validate: Kubernetes' OpenAPI schemas for many versions, strict mode;
 # - PyYAML: a YAML 1.1 reader that cross-checks daactl's quoting (tests/injection.rs).
-pins="kubernetes-validate==1.37.0 PyYAML==6.0.3"
+# - yamllint: rendered YAML is clean YAML (tests/conformance.rs).
+pins="kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0"
 venv="$tools/venv"
 if [ "$(cat "$venv/.daactl-pins" 2>/dev/null)" != "$pins" ]; then
   rm -rf "$venv"

@@ -1,7 +1,8 @@
-//! The real tool: `kubernetes-validate --strict` (Kubernetes' own OpenAPI schemas) accepts
+//! The real tools: `kubernetes-validate --strict` (Kubernetes' own OpenAPI schemas) accepts
 //! every built-in object of every environment, for the oldest Kubernetes the requirements
-//! allow and for the version the clusters run. `scripts/install-tools.sh` installs it; a
-//! missing tool fails under CI and is skipped, loudly, elsewhere.
+//! allow and for the version the clusters run; `yamllint --strict` finds nothing in the
+//! rendered YAML. `scripts/install-tools.sh` installs them; a missing tool fails under CI
+//! and is skipped, loudly, elsewhere.
 
 mod common;
 
@@ -83,5 +84,44 @@ fn kubernetes_validate_strict_rejects_an_unknown_field() {
     assert!(
         !ok,
         "an unknown field must fail strict validation:\n{report}"
+    );
+}
+
+fn yamllint(paths: &[&std::path::Path]) -> Option<(bool, String)> {
+    let tool = common::tool("venv/bin/yamllint")?;
+    let output = Command::new(tool)
+        .arg("--strict")
+        .arg("--config-file")
+        .arg(common::repo().join(".yamllint.yaml"))
+        .args(["--format", "parsable"])
+        .args(paths)
+        .output()
+        .expect("yamllint runs");
+    Some((
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
+}
+
+#[test]
+fn yamllint_strict_finds_nothing_in_the_rendered_yaml() {
+    let rendered = common::repo().join("rendered");
+    let Some((ok, report)) = yamllint(&[&rendered]) else {
+        return;
+    };
+    assert!(ok && report.is_empty(), "yamllint:\n{report}");
+}
+
+#[test]
+fn yamllint_strict_rejects_untidy_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let untidy = dir.path().join("untidy.yaml");
+    std::fs::write(&untidy, "---\nkey: value \nlist:\n- a\n").unwrap();
+    let Some((ok, report)) = yamllint(&[&untidy]) else {
+        return;
+    };
+    assert!(
+        !ok,
+        "yamllint must refuse trailing spaces and unindented sequences:\n{report}"
     );
 }
