@@ -5,8 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 
 use daactl::render::{Rendered, Renderer, TemplateSet};
@@ -190,34 +188,6 @@ proptest! {
     }
 }
 
-/// Runs PyYAML (a YAML 1.1 reader) over `stream` and returns its documents as JSON.
-fn pyyaml(stream: &str) -> Option<Vec<Value>> {
-    const SCRIPT: &str = "import json, sys, yaml\n\
-        docs = list(yaml.load_all(sys.stdin.buffer, Loader=yaml.SafeLoader))\n\
-        json.dump(docs, sys.stdout, default=str)\n";
-    let python = common::tool("venv/bin/python3")?;
-    let mut child = Command::new(python)
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tools' Python starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "PyYAML refused the rendered YAML:\n{stderr}"
-    );
-    Some(serde_json::from_slice(&output.stdout).expect("PyYAML's output is JSON"))
-}
-
 #[test]
 fn a_yaml_1_1_reader_reads_the_same_strings() {
     let mut spec = development();
@@ -236,7 +206,7 @@ fn a_yaml_1_1_reader_reads_the_same_strings() {
     service.config.extend(expected.clone());
     let rendered = renderer().render(&spec).unwrap();
     let ours = reparse(&rendered);
-    let Some(theirs) = pyyaml(&rendered.stream()) else {
+    let Some(theirs) = common::pyyaml(&rendered.stream()) else {
         return;
     };
     let config = find(&theirs, "ConfigMap", "daa-service-config");

@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use daactl::yaml;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree as _;
@@ -80,9 +77,6 @@ proptest! {
 
 #[test]
 fn a_yaml_1_1_reader_reads_the_same_values() {
-    let Some(python) = common::tool("venv/bin/python3") else {
-        return;
-    };
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     // A top-level map per case keeps every document non-null.
     let values: Vec<Value> = (0..300)
@@ -99,28 +93,9 @@ fn a_yaml_1_1_reader_reads_the_same_values() {
         .iter()
         .map(|v| format!("---\n{}", yaml::emit(v)))
         .collect();
-    const SCRIPT: &str = "import json, sys, yaml\n\
-        json.dump(list(yaml.load_all(sys.stdin.buffer, Loader=yaml.SafeLoader)), sys.stdout)\n";
-    let mut child = Command::new(python)
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "PyYAML refused:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let theirs: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let Some(theirs) = common::pyyaml(&stream) else {
+        return;
+    };
     assert_eq!(theirs.len(), values.len());
     for (theirs, ours) in theirs.iter().zip(&values) {
         // JSON numbers compare by type: PyYAML gives back 1.0 for an emitted 1.0, as we do.

@@ -29,12 +29,8 @@ pub enum Resolved {
 }
 
 struct Resolvers {
-    core_null: Regex,
-    core_bool: Regex,
     core_int: Regex,
     core_float: Regex,
-    legacy_bool: Regex,
-    legacy_null: Regex,
     legacy_int: Regex,
     legacy_float: Regex,
     legacy_other: Regex,
@@ -45,18 +41,14 @@ struct Resolvers {
 static RESOLVERS: LazyLock<Resolvers> = LazyLock::new(|| {
     let compile = |p: &str| Regex::new(p).expect("resolver patterns are valid");
     Resolvers {
-        // YAML 1.2.2, 10.3.2 "Tag Resolution" of the core schema.
-        core_null: compile(r"^(~|null|Null|NULL|)$"),
-        core_bool: compile(r"^(true|True|TRUE|false|False|FALSE)$"),
+        // YAML 1.2.2, 10.3.2 "Tag Resolution" of the core schema. Its null and boolean words
+        // are matched in the functions below; every one of them starts like a word except
+        // `~` and the empty string.
         core_int: compile(r"^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
         core_float: compile(
             r"^([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$",
         ),
         // YAML 1.1 type repository (yaml.org/type), plus go-yaml v2's float reading.
-        legacy_bool: compile(
-            r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
-        ),
-        legacy_null: compile(r"^(~|null|Null|NULL|)$"),
         legacy_int: compile(
             r"^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?0o[0-7_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
         ),
@@ -126,10 +118,8 @@ pub fn resolve_core(text: &str) -> Resolved {
         Resolved::Int
     } else if digit_led_word(text) {
         Resolved::Str
-    } else if r.core_null.is_match(text) {
+    } else if matches!(text, "~" | "") {
         Resolved::Null
-    } else if r.core_bool.is_match(text) {
-        Resolved::Bool
     } else if r.core_int.is_match(text) {
         Resolved::Int
     } else if r.core_float.is_match(text) {
@@ -161,10 +151,8 @@ pub fn resolve_legacy(text: &str) -> Resolved {
         }
     } else if digit_led_word(text) {
         Resolved::Str
-    } else if r.legacy_null.is_match(text) {
+    } else if matches!(text, "~" | "") {
         Resolved::Null
-    } else if r.legacy_bool.is_match(text) {
-        Resolved::Bool
     } else if r.legacy_int.is_match(text) {
         Resolved::Int
     } else if r.legacy_float.is_match(text) {

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use daactl::project::Project;
 use daactl::render::{Rendered, Renderer, TemplateSet};
@@ -100,4 +101,33 @@ pub fn tool(relative: &str) -> Option<PathBuf> {
     assert!(std::env::var("CI").is_err(), "{message}");
     eprintln!("SKIPPED: {message}");
     None
+}
+
+/// Reads a YAML stream with PyYAML (a YAML 1.1 reader, as kubectl's go-yaml is) and returns
+/// its documents as JSON, or `None` where the tools are missing outside CI. A value PyYAML
+/// reads as something JSON cannot hold (a date, say) makes `json.dump` fail, and so the test.
+pub fn pyyaml(stream: &str) -> Option<Vec<serde_json::Value>> {
+    const SCRIPT: &str = "import json, sys, yaml\n\
+        json.dump(list(yaml.load_all(sys.stdin.buffer, Loader=yaml.SafeLoader)), sys.stdout)\n";
+    let python = tool("venv/bin/python3")?;
+    let mut child = Command::new(python)
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tools' Python starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "PyYAML refused the YAML:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("PyYAML's output is JSON"))
 }
