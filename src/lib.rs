@@ -9,6 +9,7 @@ pub mod diff;
 pub mod location;
 pub mod output;
 pub mod parallel;
+pub mod policy;
 pub mod project;
 pub mod render;
 pub mod spec;

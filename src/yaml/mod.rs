@@ -6,8 +6,10 @@
 //! satisfy YAML 1.1 and 1.2 readers alike are the point of this tool.
 
 mod emit;
+mod locate;
 mod parse;
 pub mod scalar;
 
 pub use emit::emit;
+pub use locate::locate;
 pub use parse::{Document, YamlError, parse_stream};

@@ -1,0 +1,320 @@
+//! Runs every registered rule over each environment's manifests, applies waivers, and
+//! turns what the rules saw into findings and per-requirement results.
+
+use std::collections::BTreeMap;
+
+use super::catalogue::{EnvironmentPolicy, Policy, Severity, Status};
+use super::manifest::{Manifest, ManifestSet};
+use super::registry;
+use super::report::{
+    AppliedWaiver, EnvironmentReport, Finding, ObjectRef, Outcome, Report, RequirementResult,
+    Unknown,
+};
+use super::rule::{Check, Context, RawFinding, RuleMeta};
+use super::waiver::{self, Date, Waiver, WaiverSource};
+
+/// One environment to validate.
+pub struct Target<'a> {
+    /// The objects.
+    pub set: &'a ManifestSet,
+    /// The environment's policy parameters.
+    pub env: &'a EnvironmentPolicy,
+    /// The Kubernetes minor version, e.g. `1.33`.
+    pub kubernetes_version: &'a str,
+}
+
+/// Settings of a validation run.
+pub struct Settings<'a> {
+    /// The policy.
+    pub policy: &'a Policy,
+    /// Waivers from the waiver file.
+    pub file_waivers: &'a [Waiver],
+    /// Ignore every waiver (`--no-waivers`).
+    pub ignore_waivers: bool,
+    /// The date expiry is judged against.
+    pub today: Date,
+}
+
+/// Validates each target (in parallel) and checks the waiver file once for the whole run.
+pub fn validate(targets: &[Target<'_>], settings: &Settings<'_>) -> Report {
+    let codes = registry::codes();
+    let results = crate::parallel::map(targets, |target| validate_one(target, settings, &codes));
+    let mut used = vec![false; settings.file_waivers.len()];
+    let mut environments = Vec::new();
+    for (report, used_here) in results {
+        for (slot, here) in used.iter_mut().zip(used_here) {
+            *slot |= here;
+        }
+        environments.push(report);
+    }
+    let mut waiver_findings = Vec::new();
+    if !settings.ignore_waivers {
+        for (waiver, used) in settings.file_waivers.iter().zip(used) {
+            let WaiverSource::File { location } = &waiver.source else {
+                continue;
+            };
+            let mut problems = waiver.problems(settings.today, &codes);
+            if !used && problems.is_empty() {
+                problems.push((
+                    "X003",
+                    format!("waiver of `{}` matched no finding; remove it", waiver.code),
+                ));
+            }
+            for (code, message) in problems {
+                let meta = registry::meta(code).expect("waiver rules are registered");
+                waiver_findings.push(Finding {
+                    code: meta.code,
+                    name: meta.name,
+                    requirement: meta.requirement,
+                    severity: severity(settings.policy, meta),
+                    environment: String::new(),
+                    object: None,
+                    pointer: String::new(),
+                    file: Some(location.file.clone()),
+                    line: location.line,
+                    column: location.col,
+                    message,
+                    remediation: meta.remediation,
+                    status: "fail",
+                    waiver: None,
+                });
+            }
+        }
+    }
+    Report {
+        schema: super::report::REPORT_SCHEMA,
+        version: env!("CARGO_PKG_VERSION"),
+        environments,
+        waiver_findings,
+    }
+}
+
+/// The severity of a rule's findings: its requirement's priority; waiver rules are high.
+pub fn severity(policy: &Policy, meta: &RuleMeta) -> Severity {
+    policy
+        .requirement(meta.requirement)
+        .map_or(Severity::High, |r| r.priority)
+}
+
+fn validate_one(
+    target: &Target<'_>,
+    settings: &Settings<'_>,
+    codes: &[&str],
+) -> (EnvironmentReport, Vec<bool>) {
+    let cx = Context {
+        set: target.set,
+        env: target.env,
+        kubernetes_version: target.kubernetes_version,
+    };
+    let environment = target.env.name.as_str();
+    let mut annotation_waivers = if settings.ignore_waivers {
+        Vec::new()
+    } else {
+        waiver::from_annotations(target.set)
+    };
+    let mut annotation_used = vec![false; annotation_waivers.len()];
+    let mut file_used = vec![false; settings.file_waivers.len()];
+    let mut findings = Vec::new();
+    let mut unknown = Vec::new();
+    let mut evaluated: BTreeMap<&str, usize> = BTreeMap::new();
+
+    for rule in registry::RULES {
+        let meta = rule.meta();
+        let mut check = Check::default();
+        rule.check(&cx, &mut check);
+        *evaluated.entry(meta.requirement).or_default() += check.evaluated;
+        for (index, reason) in check.unknown {
+            let manifest = &target.set.manifests[index];
+            unknown.push(Unknown {
+                code: meta.code,
+                object: object_ref(manifest),
+                file: manifest.file.path.clone(),
+                reason,
+            });
+        }
+        for raw in check.findings {
+            let object = raw.manifest.map(|i| &target.set.manifests[i]);
+            let coordinates =
+                object.map(|m| (m.kind.as_str(), m.namespace.as_deref(), m.name.as_str()));
+            let mut applied = None;
+            if !settings.ignore_waivers {
+                if let Some(i) = annotation_waivers.iter().position(|w| {
+                    w.matches(meta.code, environment, coordinates)
+                        && w.is_valid(settings.today, codes)
+                }) {
+                    annotation_used[i] = true;
+                    applied = Some(applied_waiver(&annotation_waivers[i]));
+                } else if let Some(i) = settings.file_waivers.iter().position(|w| {
+                    w.matches(meta.code, environment, coordinates)
+                        && w.is_valid(settings.today, codes)
+                }) {
+                    file_used[i] = true;
+                    applied = Some(applied_waiver(&settings.file_waivers[i]));
+                }
+            }
+            findings.push(finding(
+                settings.policy,
+                meta,
+                environment,
+                object,
+                raw,
+                applied,
+            ));
+        }
+    }
+
+    // Waivers written on objects are checked per environment, where the object is.
+    for (waiver, used) in annotation_waivers.drain(..).zip(annotation_used) {
+        let WaiverSource::Annotation { manifest } = waiver.source else {
+            continue;
+        };
+        let mut problems = waiver.problems(settings.today, codes);
+        if !used && problems.is_empty() {
+            problems.push((
+                "X003",
+                format!("waiver of `{}` matched no finding; remove it", waiver.code),
+            ));
+        }
+        let object = &target.set.manifests[manifest];
+        let pointer = format!(
+            "/metadata/annotations/{}",
+            format!("{}{}", waiver::ANNOTATION_PREFIX, waiver.code).replace('/', "~1")
+        );
+        for (code, message) in problems {
+            let meta = registry::meta(code).expect("waiver rules are registered");
+            let raw = RawFinding {
+                manifest: Some(manifest),
+                pointer: pointer.clone(),
+                message,
+            };
+            findings.push(finding(
+                settings.policy,
+                meta,
+                environment,
+                Some(object),
+                raw,
+                None,
+            ));
+        }
+    }
+
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code, &a.message)
+            .cmp(&(&b.file, b.line, b.column, b.code, &b.message))
+    });
+    findings.dedup();
+    unknown.sort_by(|a, b| (&a.file, a.code).cmp(&(&b.file, b.code)));
+
+    let requirements = settings
+        .policy
+        .requirements
+        .iter()
+        .map(|requirement| {
+            let id = requirement.id.as_str();
+            let count = evaluated.get(id).copied().unwrap_or(0);
+            let mine = findings.iter().filter(|f| f.requirement == id);
+            let outcome = match requirement.status {
+                Status::Generated => Outcome::Generated,
+                Status::Attested => Outcome::Attested,
+                Status::OutOfScope => Outcome::OutOfScope,
+                Status::Planned => Outcome::Planned,
+                Status::Enforced => {
+                    let (mut failed, mut waived) = (false, false);
+                    for f in mine {
+                        if f.is_waived() {
+                            waived = true;
+                        } else {
+                            failed = true;
+                        }
+                    }
+                    let rules = registry::RULES
+                        .iter()
+                        .filter(|r| r.meta().requirement == id)
+                        .map(|r| r.meta().code)
+                        .collect::<Vec<_>>();
+                    let unknown_here = unknown.iter().any(|u| rules.contains(&u.code));
+                    if failed {
+                        Outcome::Fail
+                    } else if waived {
+                        Outcome::Waived
+                    } else if count == 0 || unknown_here {
+                        Outcome::Unknown
+                    } else {
+                        Outcome::Pass
+                    }
+                }
+            };
+            RequirementResult {
+                id: id.to_owned(),
+                outcome,
+                evaluated: count,
+            }
+        })
+        .collect();
+
+    let report = EnvironmentReport {
+        name: environment.to_owned(),
+        kubernetes_version: target.kubernetes_version.to_owned(),
+        objects: target.set.manifests.len(),
+        findings,
+        unknown,
+        requirements,
+    };
+    (report, file_used)
+}
+
+fn object_ref(manifest: &Manifest) -> ObjectRef {
+    ObjectRef {
+        api_version: manifest.api_version.clone(),
+        kind: manifest.kind.clone(),
+        namespace: manifest.namespace.clone(),
+        name: manifest.name.clone(),
+    }
+}
+
+fn applied_waiver(waiver: &Waiver) -> AppliedWaiver {
+    let (source, location) = match &waiver.source {
+        WaiverSource::Annotation { .. } => ("annotation", None),
+        WaiverSource::File { location } => ("file", Some(location.to_string())),
+    };
+    AppliedWaiver {
+        reason: waiver.reason.clone(),
+        source,
+        location,
+        owner: waiver.owner.clone(),
+        expires: waiver.expires.map(|d| d.to_string()),
+    }
+}
+
+fn finding(
+    policy: &Policy,
+    meta: &'static RuleMeta,
+    environment: &str,
+    object: Option<&Manifest>,
+    raw: RawFinding,
+    waiver: Option<AppliedWaiver>,
+) -> Finding {
+    let (file, line, column) = match object {
+        Some(manifest) => {
+            let (line, column) = manifest.locate(&raw.pointer);
+            (Some(manifest.file.path.clone()), line, column)
+        }
+        None => (None, 0, 0),
+    };
+    Finding {
+        code: meta.code,
+        name: meta.name,
+        requirement: meta.requirement,
+        severity: severity(policy, meta),
+        environment: environment.to_owned(),
+        object: object.map(object_ref),
+        pointer: raw.pointer,
+        file,
+        line,
+        column,
+        message: raw.message,
+        remediation: meta.remediation,
+        status: if waiver.is_some() { "waived" } else { "fail" },
+        waiver,
+    }
+}

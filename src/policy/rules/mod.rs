@@ -1,0 +1,6 @@
+//! The rules, one file per requirement family. Each rule is a unit struct (or a static
+//! shape rule) named after the problem it finds; [`super::registry`] lists them all.
+
+pub mod image;
+pub mod pod_security;
+pub mod waivers;

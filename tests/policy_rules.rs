@@ -1,0 +1,148 @@
+//! Every policy rule against its fixtures, driven by the registry (Polaris/Ruff style).
+//!
+//! Layout: `tests/fixtures/policy/<CODE>/{pass,fail}/<case>.yaml`, or `<case>/` holding
+//! several YAML files and optionally a `daactl-waivers.toml`. A first line `# env: <name>`
+//! picks the environment's policy parameters (default `production`). A `pass` case yields
+//! no finding of its rule; a `fail` case yields at least one unwaived finding, and the
+//! findings of each rule's fail cases are snapshotted.
+
+use std::path::{Path, PathBuf};
+
+use daactl::policy::catalogue::Policy;
+use daactl::policy::engine::{self, Settings, Target};
+use daactl::policy::manifest::ManifestSet;
+use daactl::policy::registry;
+use daactl::policy::report::Report;
+use daactl::policy::waiver::{self, Date, Waiver};
+
+mod common;
+
+/// The date fixture waivers are judged against, so expiry cases never change meaning.
+const TODAY: Date = Date {
+    year: 2026,
+    month: 11,
+    day: 27,
+};
+
+fn fixtures() -> PathBuf {
+    common::repo().join("tests/fixtures/policy")
+}
+
+fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    cases.sort();
+    cases
+}
+
+/// Validates one fixture case as its environment.
+fn run_case(case: &Path) -> Report {
+    let base = fixtures();
+    let (files, waivers): (Vec<PathBuf>, Vec<Waiver>) = if case.is_dir() {
+        let waiver_file = case.join(waiver::WAIVER_FILE);
+        let waivers = if waiver_file.exists() {
+            waiver::read_file(&waiver_file, "daactl-waivers.toml").unwrap()
+        } else {
+            Vec::new()
+        };
+        (vec![case.to_path_buf()], waivers)
+    } else {
+        (vec![case.to_path_buf()], Vec::new())
+    };
+    let set =
+        ManifestSet::load(&files, &base).unwrap_or_else(|err| panic!("{}: {err}", case.display()));
+    let first_text = &set
+        .manifests
+        .first()
+        .expect("a fixture holds objects")
+        .file
+        .text;
+    let env_name = first_text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("# env: "))
+        .unwrap_or("production")
+        .trim();
+    let policy = Policy::embedded();
+    let env = policy.environment(env_name).unwrap();
+    engine::validate(
+        &[Target {
+            set: &set,
+            env,
+            kubernetes_version: "1.33",
+        }],
+        &Settings {
+            policy,
+            file_waivers: &waivers,
+            ignore_waivers: false,
+            today: TODAY,
+        },
+    )
+}
+
+#[test]
+fn every_rule_passes_and_fails_its_fixtures() {
+    let mut problems = Vec::new();
+    for code in registry::codes() {
+        let dir = fixtures().join(code);
+        let pass = cases(&dir.join("pass"));
+        let fail = cases(&dir.join("fail"));
+        if pass.is_empty() || fail.is_empty() {
+            problems.push(format!(
+                "{code}: needs at least one case in {}/pass and one in {}/fail",
+                dir.display(),
+                dir.display()
+            ));
+            continue;
+        }
+        for case in &pass {
+            let report = run_case(case);
+            let hits: Vec<String> = report
+                .findings()
+                .filter(|f| f.code == code)
+                .map(|f| format!("{}: {}", f.location(), f.message))
+                .collect();
+            if !hits.is_empty() {
+                problems.push(format!(
+                    "{code}: pass case {} has findings:\n    {}",
+                    case.display(),
+                    hits.join("\n    ")
+                ));
+            }
+        }
+        let mut snapshot = String::new();
+        for case in &fail {
+            let report = run_case(case);
+            let hits: Vec<String> = report
+                .findings()
+                .filter(|f| f.code == code && !f.is_waived())
+                .map(|f| format!("{}: {} {}", f.location(), f.severity.as_str(), f.message))
+                .collect();
+            if hits.is_empty() {
+                problems.push(format!(
+                    "{code}: fail case {} has no unwaived finding of {code}",
+                    case.display()
+                ));
+            }
+            let name = case.strip_prefix(fixtures()).unwrap().display().to_string();
+            snapshot.push_str(&format!("{name}\n  {}\n", hits.join("\n  ")));
+        }
+        insta::with_settings!({ snapshot_suffix => code, prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("policy_fail", snapshot);
+        });
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_fixture_folder_belongs_to_a_registered_rule() {
+    let codes = registry::codes();
+    for dir in cases(&fixtures()) {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            codes.contains(&name.as_str()),
+            "tests/fixtures/policy/{name} is not a registered rule code"
+        );
+    }
+}
