@@ -33,4 +33,24 @@ target="$tools/venv-$id"
     mv -T "$tools/venv.link-$$" "$tools/venv"
   fi
 ) 9>"$tools/.lock"
+# npm tools, the same way (one folder per set of pins, `node` links to the current one):
+# - @microsoft/sarif-multitool: validates `daactl validate --format sarif` against SARIF 2.1.0.
+npm_pins="@microsoft/sarif-multitool@5.7.0"
+npm_id="$(printf '%s' "$npm_pins" | sha256sum | cut -c1-12)"
+npm_target="$tools/node-$npm_id"
+(
+  flock 9
+  if [ ! -f "$npm_target/.complete" ]; then
+    rm -rf "$npm_target"
+    mkdir -p "$npm_target"
+    # shellcheck disable=SC2086 # the pins are separate words
+    npm install --silent --no-audit --no-fund --prefix "$npm_target" $npm_pins >&2
+    touch "$npm_target/.complete"
+  fi
+  if [ "$(readlink "$tools/node" 2>/dev/null)" != "node-$npm_id" ]; then
+    [ -L "$tools/node" ] || rm -rf "$tools/node"
+    ln -s "node-$npm_id" "$tools/node.link-$$"
+    mv -T "$tools/node.link-$$" "$tools/node"
+  fi
+) 9>"$tools/.lock"
 echo "$tools"

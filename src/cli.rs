@@ -11,11 +11,14 @@ Examples:
   daactl diff                            Exit 1 and show a diff if rendered/ is stale
   daactl diff --env staging --color never
   daactl schema > schemas/environment.schema.json
+  daactl validate                        Check every environment against the REQ-T policy
+  daactl validate --env production --format sarif > daactl.sarif
+  daactl explain REQ-T206                What a requirement asks and which rules enforce it
 
 Exit codes:
-  0  success; for `diff`, the committed output is current
-  1  `diff` found drift between rendered/ and a fresh render
-  2  error: bad spec, bad template, unknown environment, usage, I/O";
+  0  success; for `diff`, the committed output is current; for `validate`, no failing finding
+  1  `diff` found drift; `validate` found a finding at or above `--fail-on`
+  2  error: bad spec, bad template, bad manifest, unknown environment, usage, I/O";
 
 /// Render the DAA platform's Kubernetes manifests from environment specs, and keep the
 /// committed output honest.
@@ -76,6 +79,47 @@ Examples:
 Exit codes: 0 current, 1 drift (summary and unified diffs on stdout), 2 error.")]
     Diff(DiffArgs),
 
+    /// Check manifests against the Kubernetes schema and the REQ-T policy
+    #[command(after_help = "\
+Without PATHS, every selected environment is rendered fresh in memory and checked; findings
+point at the committed files under rendered/. With PATHS (YAML files or folders), those
+manifests are checked with the policy parameters of the one `--env` given.
+
+Waivers: an annotation `skip.daactl.dev/<CODE>: \"<reason>\"` on an object, or an entry of
+daactl-waivers.toml at the project root. Reason-less, expired and unused waivers are findings.
+
+Examples:
+  daactl validate                                  every environment, human output
+  daactl validate --env production --format sarif > daactl.sarif
+  daactl validate --format github                  annotations on a pull request
+  daactl validate --env staging some/dir other.yaml
+  daactl validate --fail-on critical --format junit > validate.xml
+
+Exit codes: 0 no unwaived finding at or above --fail-on, 1 there is one, 2 error.")]
+    Validate(ValidateArgs),
+
+    /// List every rule and every requirement with its status
+    #[command(after_help = "\
+Examples:
+  daactl rules                      rules, then the 50 requirements and how each is shown
+  daactl rules --format json        for scripts
+  daactl rules --format markdown > docs/rules.md")]
+    Rules {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
+    },
+
+    /// Explain a rule or a requirement: what, why, how to fix, examples
+    #[command(after_help = "\
+Examples:
+  daactl explain K206-2
+  daactl explain REQ-T206")]
+    Explain {
+        /// A rule code (`K206-2`) or a requirement (`REQ-T206`)
+        id: String,
+    },
+
     /// Print the JSON Schema of environment specs, or their reference
     #[command(after_help = "\
 Spec files point editors at it with a first line `#:schema ../schemas/environment.schema.json`.
@@ -127,4 +171,86 @@ pub struct RenderArgs {
 pub struct DiffArgs {
     #[command(flatten)]
     pub selection: Selection,
+}
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Grouped by environment and object, with hints.
+    Human,
+    /// The versioned JSON report (`daactl.report/v1`).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// JUnit XML for CI test reports.
+    Junit,
+    /// GitHub Actions annotations.
+    Github,
+    /// The compliance matrix of docs/requirements.md.
+    Markdown,
+}
+
+/// The lowest severity that fails `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// High and critical findings fail.
+    High,
+    /// Medium and above fail.
+    Medium,
+    /// Every finding fails.
+    Low,
+    /// Nothing fails (report only).
+    None,
+}
+
+/// Output formats of `rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// Tables for a terminal.
+    Human,
+    /// Every rule and requirement as JSON.
+    Json,
+    /// The rule reference of docs/rules.md.
+    Markdown,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// YAML files or folders to check instead of a fresh render (needs one `--env`)
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
+
+    /// Lowest severity of an unwaived finding that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Also exit 1 when an object could not be evaluated (for example, no schema for its kind)
+    #[arg(long)]
+    pub deny_unknown: bool,
+
+    /// Ignore every waiver and show all findings as failing
+    #[arg(long)]
+    pub no_waivers: bool,
+
+    /// Waiver file [default: daactl-waivers.toml in the project, if present]
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// Kubernetes version to check PATHS against [default: the environment spec's]
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+
+    /// Judge waiver expiry as of this date instead of today (UTC)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
 }

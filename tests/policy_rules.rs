@@ -71,6 +71,7 @@ fn run_case(case: &Path) -> Report {
             set: &set,
             env,
             kubernetes_version: "1.33",
+            spec_file: None,
         }],
         &Settings {
             policy,

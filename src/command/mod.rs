@@ -2,6 +2,7 @@
 
 mod diff;
 mod render;
+mod validate;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
@@ -20,6 +21,8 @@ pub enum Outcome {
     Success,
     /// Exit 1: the committed output differs from a fresh render.
     Drift,
+    /// Exit 1: validation found a failing finding.
+    Findings,
 }
 
 /// Settings every command shares.
@@ -53,6 +56,17 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let project = open(cli.project.as_deref())?;
             diff::run(&session, &project, &args.selection)
         }
+        Command::Validate(args) => {
+            // Manifests named on the command line need no project; a render does.
+            let project = if args.paths.is_empty() {
+                Some(open(cli.project.as_deref())?)
+            } else {
+                open(cli.project.as_deref()).ok()
+            };
+            validate::run(&session, project.as_ref(), &args)
+        }
+        Command::Rules { format } => validate::rules(format),
+        Command::Explain { id } => validate::explain(&id),
         Command::Schema { markdown } => {
             let schema = daactl::spec::json_schema();
             let text = if markdown {
@@ -79,6 +93,14 @@ fn open(explicit: Option<&Path>) -> Result<Project> {
 
 /// Loads the selected specs and renders them, all in memory.
 pub fn render_selection(project: &Project, selection: &Selection) -> Result<Vec<Rendered>> {
+    Ok(load_and_render(project, selection)?.1)
+}
+
+/// Loads the selected specs and renders them; returns both, in the same order.
+pub fn load_and_render(
+    project: &Project,
+    selection: &Selection,
+) -> Result<(Vec<daactl::spec::Spec>, Vec<Rendered>)> {
     let templates = match &selection.templates {
         Some(dir) => {
             if !dir.is_dir() {
@@ -93,7 +115,8 @@ pub fn render_selection(project: &Project, selection: &Selection) -> Result<Vec<
     };
     let renderer = Renderer::new(templates)?;
     let specs = project.load_specs(&selection.environments)?;
-    Ok(renderer.render_all(&specs)?)
+    let rendered = renderer.render_all(&specs)?;
+    Ok((specs, rendered))
 }
 
 /// Writes data to standard output; a closed pipe surfaces as an `io::Error`.

@@ -8,7 +8,7 @@ use super::manifest::{Manifest, ManifestSet};
 use super::registry;
 use super::report::{
     AppliedWaiver, EnvironmentReport, Finding, ObjectRef, Outcome, Report, RequirementResult,
-    Unknown,
+    RuleResult, Unknown,
 };
 use super::rule::{Check, Context, RawFinding, RuleMeta};
 use super::waiver::{self, Date, Waiver, WaiverSource};
@@ -21,6 +21,8 @@ pub struct Target<'a> {
     pub env: &'a EnvironmentPolicy,
     /// The Kubernetes minor version, e.g. `1.33`.
     pub kubernetes_version: &'a str,
+    /// The environment's spec file, where findings about the environment as a whole point.
+    pub spec_file: Option<&'a str>,
 }
 
 /// Settings of a validation run.
@@ -117,12 +119,17 @@ fn validate_one(
     let mut findings = Vec::new();
     let mut unknown = Vec::new();
     let mut evaluated: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rule_results = Vec::new();
 
     for rule in registry::RULES {
         let meta = rule.meta();
         let mut check = Check::default();
         rule.check(&cx, &mut check);
         *evaluated.entry(meta.requirement).or_default() += check.evaluated;
+        rule_results.push(RuleResult {
+            code: meta.code,
+            evaluated: check.evaluated,
+        });
         for (index, reason) in check.unknown {
             let manifest = &target.set.manifests[index];
             unknown.push(Unknown {
@@ -155,7 +162,7 @@ fn validate_one(
             findings.push(finding(
                 settings.policy,
                 meta,
-                environment,
+                (environment, target.spec_file),
                 object,
                 raw,
                 applied,
@@ -190,7 +197,7 @@ fn validate_one(
             findings.push(finding(
                 settings.policy,
                 meta,
-                environment,
+                (environment, target.spec_file),
                 Some(object),
                 raw,
                 None,
@@ -259,6 +266,7 @@ fn validate_one(
         findings,
         unknown,
         requirements,
+        rules: rule_results,
     };
     (report, file_used)
 }
@@ -289,7 +297,7 @@ fn applied_waiver(waiver: &Waiver) -> AppliedWaiver {
 fn finding(
     policy: &Policy,
     meta: &'static RuleMeta,
-    environment: &str,
+    (environment, spec_file): (&str, Option<&str>),
     object: Option<&Manifest>,
     raw: RawFinding,
     waiver: Option<AppliedWaiver>,
@@ -299,7 +307,7 @@ fn finding(
             let (line, column) = manifest.locate(&raw.pointer);
             (Some(manifest.file.path.clone()), line, column)
         }
-        None => (None, 0, 0),
+        None => (spec_file.map(str::to_owned), 0, 0),
     };
     Finding {
         code: meta.code,

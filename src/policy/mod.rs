@@ -11,6 +11,8 @@
 
 pub mod catalogue;
 pub mod engine;
+pub mod explain;
+pub mod format;
 pub mod manifest;
 pub mod registry;
 pub mod report;

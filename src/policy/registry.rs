@@ -41,3 +41,15 @@ pub fn codes() -> Vec<&'static str> {
 pub fn meta(code: &str) -> Option<&'static RuleMeta> {
     all().into_iter().find(|meta| meta.code == code)
 }
+
+/// Each rule's first failing and passing fixture, `(code, fail, pass)`, embedded by
+/// `build.rs` from `tests/fixtures/policy/`.
+static EXAMPLES: &[(&str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/rule_examples.rs"));
+
+/// The failing and passing example of rule `code` (its first fixtures).
+pub fn examples(code: &str) -> Option<(&'static str, &'static str)> {
+    EXAMPLES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, fail, pass)| (*fail, *pass))
+}

@@ -179,6 +179,17 @@ pub struct EnvironmentReport {
     pub unknown: Vec<Unknown>,
     /// Every requirement's result, in requirement order.
     pub requirements: Vec<RequirementResult>,
+    /// How many things each rule evaluated, in registry order.
+    pub rules: Vec<RuleResult>,
+}
+
+/// What one rule did in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleResult {
+    /// The rule's code.
+    pub code: &'static str,
+    /// How many things it evaluated.
+    pub evaluated: usize,
 }
 
 /// A whole validation run.

@@ -1,0 +1,150 @@
+//! `daactl validate`, `daactl rules` and `daactl explain`.
+
+use anyhow::{Context as _, Result, bail};
+
+use daactl::policy::catalogue::{Policy, Severity};
+use daactl::policy::engine::{self, Settings, Target};
+use daactl::policy::explain;
+use daactl::policy::format::{self, Format};
+use daactl::policy::manifest::ManifestSet;
+use daactl::policy::waiver::{self, Date, Waiver};
+use daactl::project::{Project, RENDERED_DIR};
+
+use super::{Outcome, Session, load_and_render, progress, write_stdout};
+use crate::cli::{FailOn, RulesFormat, ValidateArgs, ValidateFormat};
+
+/// Validates fresh renders of the selected environments, or the manifests in `args.paths`.
+pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) -> Result<Outcome> {
+    let today = match &args.today {
+        Some(text) => Date::parse(text)
+            .with_context(|| format!("`--today {text}` is not a date like 2027-03-31"))?,
+        None => Date::today(),
+    };
+    let policy = Policy::embedded();
+    let waivers = load_waivers(project, args)?;
+    let settings = Settings {
+        policy,
+        file_waivers: &waivers,
+        ignore_waivers: args.no_waivers,
+        today,
+    };
+    let report = if args.paths.is_empty() {
+        let project = project
+            .context("no project to render; pass manifest PATHS or run inside a daactl project")?;
+        let (specs, rendered) = load_and_render(project, &args.selection)?;
+        let sets: Vec<ManifestSet> = rendered
+            .iter()
+            .map(|r| ManifestSet::from_rendered(r, RENDERED_DIR))
+            .collect();
+        let mut targets = Vec::new();
+        for ((spec, rendered), set) in specs.iter().zip(&rendered).zip(&sets) {
+            targets.push(Target {
+                set,
+                env: policy.environment(&rendered.environment)?,
+                kubernetes_version: &spec.environment.cluster.kubernetes_version,
+                spec_file: Some(&spec.file),
+            });
+        }
+        engine::validate(&targets, &settings)
+    } else {
+        let [name] = args.selection.environments.as_slice() else {
+            bail!(
+                "error: checking manifest PATHS needs exactly one `--env`, whose policy parameters apply\n  hint: daactl validate --env staging {}",
+                args.paths[0].display()
+            );
+        };
+        let env = policy.environment(name)?;
+        let version = match (&args.kubernetes_version, project) {
+            (Some(version), _) => version.clone(),
+            (None, Some(project)) => match project.load_specs(std::slice::from_ref(name)) {
+                Ok(specs) => specs[0].environment.cluster.kubernetes_version.clone(),
+                Err(_) => bail!(
+                    "error: no valid spec for environment `{name}` to take the Kubernetes version from\n  hint: pass `--kubernetes-version 1.33`"
+                ),
+            },
+            (None, None) => bail!(
+                "error: which Kubernetes version are these manifests for?\n  hint: pass `--kubernetes-version 1.33`, or run inside a daactl project"
+            ),
+        };
+        let cwd = std::env::current_dir().context("reading the current folder")?;
+        let set = ManifestSet::load(&args.paths, &cwd)?;
+        engine::validate(
+            &[Target {
+                set: &set,
+                env,
+                kubernetes_version: &version,
+                spec_file: None,
+            }],
+            &settings,
+        )
+    };
+    let format = match args.format {
+        ValidateFormat::Human => Format::Human,
+        ValidateFormat::Json => Format::Json,
+        ValidateFormat::Sarif => Format::Sarif,
+        ValidateFormat::Junit => Format::Junit,
+        ValidateFormat::Github => Format::Github,
+        ValidateFormat::Markdown => Format::Markdown,
+    };
+    write_stdout(format::render(&report, format).as_bytes())?;
+    let threshold = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::None => None,
+    };
+    if report.fails(threshold, args.deny_unknown) {
+        let failing = report.findings().filter(|f| !f.is_waived()).count();
+        progress(session, &format!("validate: {failing} failing finding(s)"));
+        Ok(Outcome::Findings)
+    } else {
+        Ok(Outcome::Success)
+    }
+}
+
+fn load_waivers(project: Option<&Project>, args: &ValidateArgs) -> Result<Vec<Waiver>> {
+    if args.no_waivers {
+        return Ok(Vec::new());
+    }
+    if let Some(path) = &args.waivers {
+        return Ok(waiver::read_file(path, &path.display().to_string())?);
+    }
+    let Some(project) = project else {
+        return Ok(Vec::new());
+    };
+    let path = project.root.join(waiver::WAIVER_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    Ok(waiver::read_file(&path, waiver::WAIVER_FILE)?)
+}
+
+/// `daactl rules`.
+pub fn rules(format: RulesFormat) -> Result<Outcome> {
+    let text = match format {
+        RulesFormat::Human => explain::rules_table(),
+        RulesFormat::Json => explain::rules_json(),
+        RulesFormat::Markdown => explain::rules_markdown(),
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(Outcome::Success)
+}
+
+/// `daactl explain`.
+pub fn explain(id: &str) -> Result<Outcome> {
+    let text = if id.to_uppercase().starts_with("REQ-") {
+        explain::requirement(id)
+    } else {
+        explain::rule(id)
+    };
+    match text {
+        Some(text) => {
+            write_stdout(text.as_bytes())?;
+            Ok(Outcome::Success)
+        }
+        None => bail!(
+            "error: no rule or requirement `{id}`\n  hint: `daactl rules` lists every rule code (like `K206-2`) and requirement (like `REQ-T206`)"
+        ),
+    }
+}

@@ -1,0 +1,335 @@
+//! `daactl validate`, `rules` and `explain` as users run them: exit codes, formats, and the
+//! output accepted by the tools that consume it.
+
+use std::process::Command;
+
+mod common;
+
+use common::{daactl, outcome, repo};
+
+const FAILING: &str = "tests/fixtures/policy/K206-4/fail";
+const EXAMPLE: &str = "tests/fixtures/requirements-example";
+
+fn validate(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["validate", "--today", "2026-11-27"];
+    all.extend_from_slice(args);
+    outcome(&daactl(&repo(), &all))
+}
+
+#[test]
+fn the_repositorys_own_environments_validate_with_no_failing_finding() {
+    let (code, stdout, stderr) = validate(&[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for env in ["development", "staging", "production"] {
+        assert!(stdout.contains(&format!("{env}: ")), "{stdout}");
+    }
+    assert!(stdout.contains("0 failing"), "{stdout}");
+}
+
+#[test]
+fn findings_exit_1_and_errors_exit_2() {
+    let (code, stdout, _) = validate(&["--env", "production", FAILING]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("error[K206-4]"), "{stdout}");
+    // The same findings under a threshold above them pass.
+    let (code, _, _) = validate(&["--env", "production", "--fail-on", "critical", FAILING]);
+    assert_eq!(code, 0);
+    let (code, _, _) = validate(&["--env", "production", "--fail-on", "none", FAILING]);
+    assert_eq!(code, 0);
+
+    let (code, _, stderr) = outcome(&daactl(&repo(), &["validate", "--today", "soon"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a date"), "{stderr}");
+    for (args, needle) in [
+        (vec![FAILING], "exactly one `--env`"),
+        (
+            vec!["--env", "nowhere", FAILING],
+            "no policy parameters for environment `nowhere`",
+        ),
+        (
+            vec!["--env", "production", "no/such/file.yaml"],
+            "no/such/file.yaml: error: cannot read",
+        ),
+        (vec!["--format", "xml"], "invalid value 'xml'"),
+    ] {
+        let (code, _, stderr) = validate(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_bad_manifest_is_an_error_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: on\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_daactl"))
+        .args([
+            "validate",
+            "--env",
+            "production",
+            "--kubernetes-version",
+            "1.33",
+            "bad.yaml",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("bad.yaml:6:6: error: the plain scalar `on`"),
+        "{stderr}"
+    );
+    std::fs::write(&file, "apiVersion: v1\nkind: ConfigMap\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_daactl"))
+        .args([
+            "validate",
+            "--env",
+            "production",
+            "--kubernetes-version",
+            "1.33",
+            "bad.yaml",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("bad.yaml:1:1: error: no `metadata.name`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_requirements_example_yields_the_predicted_findings() {
+    let (code, stdout, _) = validate(&["--env", "production", "--no-waivers", EXAMPLE]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("requirements_example_human", stdout);
+    let (_, json, _) = validate(&["--env", "production", "--format", "json", EXAMPLE]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["schema"], "daactl.report/v1");
+    let mut codes: Vec<&str> = report["environments"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    // What the policy map predicts for the seed: no seccomp profile and UID < 10000 (K206-2),
+    // a mounted token (K206-5), a tag instead of a digest (K216-1).
+    for expected in ["K206-2", "K206-5", "K216-1"] {
+        assert!(codes.contains(&expected), "{codes:?}");
+    }
+}
+
+#[test]
+fn waived_findings_are_reported_as_waived_in_every_format() {
+    let case = "tests/fixtures/policy/X003/pass/used";
+    let waivers = "tests/fixtures/policy/X003/pass/used/daactl-waivers.toml";
+    let args = ["--env", "production", "--waivers", waivers, case];
+    let (code, human, _) = validate(&args);
+    assert!(human.contains("waived[K206-5]"), "{human}");
+    assert!(human.contains("reason: lease renewal"), "{human}");
+    let _ = code;
+    let mut with_format = |format: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--format", format]);
+        validate(&all).1
+    };
+    let json: serde_json::Value = serde_json::from_str(&with_format("json")).unwrap();
+    let finding = json["environments"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "K206-5")
+        .unwrap()
+        .clone();
+    assert_eq!(finding["status"], "waived");
+    assert_eq!(finding["waiver"]["owner"], "@platform");
+    let sarif: serde_json::Value = serde_json::from_str(&with_format("sarif")).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "K206-5")
+        .unwrap()
+        .clone();
+    assert_eq!(result["suppressions"][0]["kind"], "external");
+    assert_eq!(
+        result["suppressions"][0]["justification"],
+        "lease renewal needs the Kubernetes API"
+    );
+    let junit = with_format("junit");
+    assert!(
+        junit.contains("<skipped message=\"waived: lease renewal"),
+        "{junit}"
+    );
+    let github = with_format("github");
+    assert!(
+        !github.contains("K206-5"),
+        "waived findings are not annotated: {github}"
+    );
+}
+
+#[test]
+fn github_annotations_carry_file_line_and_title() {
+    let (_, stdout, _) = validate(&["--env", "production", "--format", "github", FAILING]);
+    let first = stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with(
+            "::error file=tests/fixtures/policy/K206-4/fail/writable-privileged.yaml,line="
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains("title=K206-4 container-security-context (high)::"),
+        "{first}"
+    );
+}
+
+#[test]
+fn junit_is_well_formed_xml() {
+    let (_, xml, _) = validate(&["--env", "production", "--format", "junit", EXAMPLE]);
+    let Some(python) = common::tool("venv/bin/python3") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, &xml).unwrap();
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); \
+             print(r.tag, r.get('tests'), r.get('failures'), len(r.findall('testsuite')))",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("testsuites "), "{stdout}");
+    assert!(!stdout.contains(" 0 1"), "failures are counted: {stdout}");
+}
+
+/// SARIF is checked twice: against the SARIF 2.1.0 JSON Schema that ships with Microsoft's
+/// SARIF multitool, and by the multitool's own validator, which must report no error or
+/// warning (its notes ask for things an offline CLI cannot give, such as reachable URLs).
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let Some(multitool) =
+        common::tool("node/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
+    else {
+        return;
+    };
+    let schema_path = multitool.parent().unwrap().join("sarif-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, args) in [
+        ("own", vec!["--format", "sarif"]),
+        (
+            "example",
+            vec!["--env", "production", "--format", "sarif", EXAMPLE],
+        ),
+        (
+            "waived",
+            vec![
+                "--env",
+                "production",
+                "--format",
+                "sarif",
+                "--waivers",
+                "tests/fixtures/policy/X003/pass/used/daactl-waivers.toml",
+                "tests/fixtures/policy/X003/pass/used",
+            ],
+        ),
+    ] {
+        let (_, sarif, stderr) = validate(&args);
+        let log: serde_json::Value =
+            serde_json::from_str(&sarif).unwrap_or_else(|e| panic!("{name}: {e}: {stderr}"));
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        let input = dir.path().join(format!("{name}.sarif"));
+        let checked = dir.path().join(format!("{name}.validation.sarif"));
+        std::fs::write(&input, &sarif).unwrap();
+        let output = Command::new(&multitool)
+            .arg("validate")
+            .arg(&input)
+            .arg("--output")
+            .arg(&checked)
+            .args(["--level", "Error;Warning", "--kind", "Fail"])
+            .output()
+            .unwrap();
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "{name}: {stdout}{stderr}");
+        let results: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&checked).unwrap()).unwrap();
+        let problems = &results["runs"][0]["results"];
+        assert_eq!(
+            problems.as_array().map_or(0, Vec::len),
+            0,
+            "{name}: {problems:#}"
+        );
+    }
+    // Both checks can fail: a log with a bad level and an unknown property breaks the schema,
+    // and a Windows path breaks the multitool's URI rule.
+    let bad: serde_json::Value = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{ "tool": { "driver": { "name": "x" } }, "bogus": 1,
+                   "results": [{ "message": { "text": "x" }, "level": "fatal" }] }]
+    });
+    assert!(!validator.is_valid(&bad));
+    let windows = dir.path().join("windows.sarif");
+    std::fs::write(&windows, r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"ruleId":"A","message":{"text":"x"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"C:\\bad\\path"}}}]}]}]}"#).unwrap();
+    let checked = dir.path().join("windows.validation.sarif");
+    Command::new(&multitool)
+        .arg("validate")
+        .arg(&windows)
+        .arg("--output")
+        .arg(&checked)
+        .args(["--level", "Error;Warning", "--kind", "Fail"])
+        .output()
+        .unwrap();
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&checked).unwrap()).unwrap();
+    assert!(!results["runs"][0]["results"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn rules_and_explain_print_from_the_registry() {
+    let (code, stdout, _) = outcome(&daactl(&repo(), &["rules"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("K206-2"), "{stdout}");
+    assert!(stdout.contains("REQ-T250"), "{stdout}");
+    assert!(stdout.contains("50 requirements"), "{stdout}");
+    let (code, stdout, _) = outcome(&daactl(&repo(), &["rules", "--format", "json"]));
+    assert_eq!(code, 0);
+    let rules: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rules["requirements"].as_array().unwrap().len(), 50);
+    let (code, stdout, _) = outcome(&daactl(&repo(), &["explain", "REQ-T206"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("K206-1"), "{stdout}");
+    let (code, stdout, _) = outcome(&daactl(&repo(), &["explain", "k206-2"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("Fails:") && stdout.contains("Passes:"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = outcome(&daactl(&repo(), &["explain", "K999-9"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no rule or requirement `K999-9`"),
+        "{stderr}"
+    );
+}
