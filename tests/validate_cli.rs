@@ -138,7 +138,7 @@ fn waived_findings_are_reported_as_waived_in_every_format() {
     assert!(human.contains("waived[K206-5]"), "{human}");
     assert!(human.contains("reason: lease renewal"), "{human}");
     let _ = code;
-    let mut with_format = |format: &str| {
+    let with_format = |format: &str| {
         let mut all = args.to_vec();
         all.extend(["--format", format]);
         validate(&all).1
