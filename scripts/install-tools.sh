@@ -11,8 +11,10 @@ mkdir -p "$tools"
 # A Python virtual environment with:
 # - kubernetes-validate: Kubernetes' OpenAPI schemas for many versions, strict mode;
 # - PyYAML: a YAML 1.1 reader that cross-checks daactl's quoting (tests/injection.rs);
-# - yamllint: rendered YAML is clean YAML (tests/conformance.rs).
-pins="kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0"
+# - yamllint: rendered YAML is clean YAML (tests/conformance.rs);
+# - checkov: an independent policy scanner whose failures on rendered/ must all be documented
+#   skips (tests/checkov.rs, schemas/checkov-skips.toml). It runs offline there.
+pins="kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30"
 
 # Each set of pins gets its own folder, never changed once complete, and `venv` links to the
 # current one: a run that changes the pins cannot pull tools from under another run.
