@@ -4,10 +4,16 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{image, pod_security, waivers};
+use super::rules::{image, namespace, pod_security, resources, waivers};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &namespace::ObjectOutsideEnvironmentNamespace,
+    &namespace::RbacWildcard,
+    &namespace::ClusterAdminBinding,
+    &resources::MISSING_CONTAINER_RESOURCES,
+    &resources::MissingNamespaceQuota,
+    &resources::QuotaTooSmallForWorkloads,
     &pod_security::NAMESPACE_NOT_RESTRICTED,
     &pod_security::POD_SECURITY_CONTEXT,
     &pod_security::HOST_ACCESS,
