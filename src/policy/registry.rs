@@ -4,7 +4,7 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{image, namespace, pod_security, resources, waivers};
+use super::rules::{image, namespace, network, pod_security, resources, storage, waivers};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
@@ -19,6 +19,11 @@ pub static RULES: &[&dyn Rule] = &[
     &pod_security::HOST_ACCESS,
     &pod_security::CONTAINER_SECURITY_CONTEXT,
     &pod_security::SERVICE_ACCOUNT_TOKEN_MOUNTED,
+    &network::MissingDefaultDeny,
+    &network::PodWithoutNetworkPolicy,
+    &network::DanglingNetworkPolicyPeer,
+    &storage::StorageClassNotSsd,
+    &storage::StaticOrUnclassifiedStorage,
     &image::MutableImageReference,
 ];
 

@@ -6,6 +6,8 @@
 pub mod common;
 pub mod image;
 pub mod namespace;
+pub mod network;
 pub mod pod_security;
 pub mod resources;
+pub mod storage;
 pub mod waivers;
