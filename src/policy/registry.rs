@@ -4,7 +4,7 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{image, namespace, network, pod_security, resources, storage, waivers};
+use super::rules::{image, namespace, network, pod_security, resources, secrets, storage, waivers};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
@@ -24,7 +24,11 @@ pub static RULES: &[&dyn Rule] = &[
     &network::DanglingNetworkPolicyPeer,
     &storage::StorageClassNotSsd,
     &storage::StaticOrUnclassifiedStorage,
+    &secrets::LiteralSecretEnv,
+    &secrets::DanglingConfigReference,
     &image::MutableImageReference,
+    &secrets::PlaintextSecret,
+    &secrets::SecretNotRefreshed,
 ];
 
 /// The rules about waivers, applied by the engine itself.

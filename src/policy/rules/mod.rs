@@ -9,5 +9,6 @@ pub mod namespace;
 pub mod network;
 pub mod pod_security;
 pub mod resources;
+pub mod secrets;
 pub mod storage;
 pub mod waivers;
