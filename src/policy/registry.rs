@@ -4,16 +4,31 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{image, pod_security, waivers};
+use super::rules::{image, namespace, network, pod_security, resources, secrets, storage, waivers};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &namespace::ObjectOutsideEnvironmentNamespace,
+    &namespace::RbacWildcard,
+    &namespace::ClusterAdminBinding,
+    &resources::MISSING_CONTAINER_RESOURCES,
+    &resources::MissingNamespaceQuota,
+    &resources::QuotaTooSmallForWorkloads,
     &pod_security::NAMESPACE_NOT_RESTRICTED,
     &pod_security::POD_SECURITY_CONTEXT,
     &pod_security::HOST_ACCESS,
     &pod_security::CONTAINER_SECURITY_CONTEXT,
     &pod_security::SERVICE_ACCOUNT_TOKEN_MOUNTED,
+    &network::MissingDefaultDeny,
+    &network::PodWithoutNetworkPolicy,
+    &network::DanglingNetworkPolicyPeer,
+    &storage::StorageClassNotSsd,
+    &storage::StaticOrUnclassifiedStorage,
+    &secrets::LiteralSecretEnv,
+    &secrets::DanglingConfigReference,
     &image::MutableImageReference,
+    &secrets::PlaintextSecret,
+    &secrets::SecretNotRefreshed,
 ];
 
 /// The rules about waivers, applied by the engine itself.
