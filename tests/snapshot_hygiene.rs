@@ -11,9 +11,33 @@ fn no_orphaned_snapshots() {
     };
     for entry in entries {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        let (file, test) = name
+        let stem = name
             .strip_suffix(".snap")
-            .and_then(|stem| stem.split_once("__"))
+            .unwrap_or_else(|| panic!("tests/snapshots/{name} is not an insta snapshot"));
+        // Named snapshots with a suffix (`policy_fail@K206-1`, no module prefix) name their
+        // test file in the header; the policy harness has one per registered rule.
+        if let Some((snapshot, suffix)) = stem.split_once('@') {
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+            let file = text
+                .lines()
+                .find_map(|line| line.strip_prefix("source: "))
+                .unwrap_or_else(|| panic!("tests/snapshots/{name}: no `source:` header"));
+            let source = std::fs::read_to_string(common::repo().join(file))
+                .unwrap_or_else(|_| panic!("tests/snapshots/{name}: no {file}"));
+            assert!(
+                source.contains(&format!("\"{snapshot}\"")),
+                "tests/snapshots/{name}: no snapshot `{snapshot}` in {file}"
+            );
+            if snapshot == "policy_fail" {
+                assert!(
+                    daactl::policy::registry::codes().contains(&suffix),
+                    "tests/snapshots/{name}: `{suffix}` is not a registered rule"
+                );
+            }
+            continue;
+        }
+        let (file, test) = stem
+            .split_once("__")
             .unwrap_or_else(|| panic!("tests/snapshots/{name} is not an insta snapshot"));
         let source = std::fs::read_to_string(common::repo().join(format!("tests/{file}.rs")))
             .unwrap_or_else(|_| panic!("tests/snapshots/{name}: no tests/{file}.rs"));

@@ -128,7 +128,11 @@ pub fn selects(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
     let is_label_selector =
         selector.contains_key("matchLabels") || selector.contains_key("matchExpressions");
     let match_labels: BTreeMap<&str, &str> = if is_label_selector {
-        string_map(&selector["matchLabels"])
+        // `Map` indexing panics on a missing key, and `matchExpressions` may stand alone.
+        selector
+            .get("matchLabels")
+            .map(string_map)
+            .unwrap_or_default()
     } else {
         selector
             .iter()
