@@ -4,16 +4,27 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{image, pod_security, waivers};
+use super::rules::{availability, image, pod_security, waivers, workload};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &workload::WorkloadWithoutService,
     &pod_security::NAMESPACE_NOT_RESTRICTED,
     &pod_security::POD_SECURITY_CONTEXT,
     &pod_security::HOST_ACCESS,
     &pod_security::CONTAINER_SECURITY_CONTEXT,
     &pod_security::SERVICE_ACCOUNT_TOKEN_MOUNTED,
     &image::MutableImageReference,
+    &workload::DOWNTIME_ROLLOUT,
+    &workload::MissingProbe,
+    &workload::AbruptShutdown,
+    &workload::MissingDisruptionBudget,
+    &availability::UnspreadReplicas,
+    &availability::TooFewReplicas,
+    &availability::ExposedServiceType,
+    &availability::DanglingService,
+    &availability::MisconfiguredAutoscaler,
+    &availability::UnscaledWorkload,
 ];
 
 /// The rules about waivers, applied by the engine itself.
