@@ -4,7 +4,7 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{availability, image, pod_security, waivers, workload};
+use super::rules::{availability, database, image, pod_security, waivers, workload};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
@@ -25,6 +25,9 @@ pub static RULES: &[&dyn Rule] = &[
     &availability::DanglingService,
     &availability::MisconfiguredAutoscaler,
     &availability::UnscaledWorkload,
+    &database::TooFewDatabaseInstances,
+    &database::MissingDatabaseBackup,
+    &database::NoPointInTimeRecovery,
 ];
 
 /// The rules about waivers, applied by the engine itself.

@@ -2,6 +2,7 @@
 //! shape rule) named after the problem it finds; [`super::registry`] lists them all.
 
 pub mod availability;
+pub mod database;
 pub mod image;
 // Cross-object lookups the rule families share; not rules themselves.
 mod lookup;
