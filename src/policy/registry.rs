@@ -4,7 +4,7 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{availability, database, image, pod_security, waivers, workload};
+use super::rules::{availability, database, environment, image, pod_security, waivers, workload};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
@@ -28,6 +28,9 @@ pub static RULES: &[&dyn Rule] = &[
     &database::TooFewDatabaseInstances,
     &database::MissingDatabaseBackup,
     &database::NoPointInTimeRecovery,
+    &environment::CloudDependency,
+    &environment::ProductionReference,
+    &environment::BroadAccess,
 ];
 
 /// The rules about waivers, applied by the engine itself.

@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod database;
+pub mod environment;
 pub mod image;
 // Cross-object lookups the rule families share; not rules themselves.
 mod lookup;
