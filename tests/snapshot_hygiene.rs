@@ -16,28 +16,37 @@ fn no_orphaned_snapshots() {
         let stem = name
             .strip_suffix(".snap")
             .unwrap_or_else(|| panic!("tests/snapshots/{name} is not an insta snapshot"));
-        if let Some((file, test)) = stem.split_once("__") {
-            let source = std::fs::read_to_string(common::repo().join(format!("tests/{file}.rs")))
-                .unwrap_or_else(|_| panic!("tests/snapshots/{name}: no tests/{file}.rs"));
+        // Named snapshots with a suffix (`policy_fail@K206-1`, no module prefix) name their
+        // test file in the header; the policy harness writes one per registered rule.
+        if let Some((snapshot, suffix)) = stem.split_once('@') {
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+            let file = text
+                .lines()
+                .find_map(|line| line.strip_prefix("source: "))
+                .unwrap_or_else(|| panic!("tests/snapshots/{name}: no `source:` header"));
+            let source = std::fs::read_to_string(common::repo().join(file))
+                .unwrap_or_else(|_| panic!("tests/snapshots/{name}: no {file}"));
             assert!(
-                source.contains(&format!("fn {test}(")),
-                "tests/snapshots/{name}: no test `{test}` in tests/{file}.rs"
+                source.contains(&format!("\"{snapshot}\"")),
+                "tests/snapshots/{name}: no snapshot `{snapshot}` in {file}"
             );
+            if snapshot == "policy_fail" {
+                assert!(
+                    registry::codes().contains(&suffix),
+                    "tests/snapshots/{name}: `{suffix}` is not a registered rule"
+                );
+            }
             continue;
         }
-        // Named snapshots with a suffix and no module prefix: `<snapshot>@<suffix>`, as the
-        // policy fixture harness writes one per rule (`policy_fail@K206-1`).
-        let (snapshot, suffix) = stem
-            .split_once('@')
+        // `<file>__<test or snapshot name>`.
+        let (file, test) = stem
+            .split_once("__")
             .unwrap_or_else(|| panic!("tests/snapshots/{name} is not an insta snapshot"));
-        assert_eq!(
-            (snapshot, suffix.is_empty()),
-            ("policy_fail", false),
-            "tests/snapshots/{name}: no test writes it"
-        );
+        let source = std::fs::read_to_string(common::repo().join(format!("tests/{file}.rs")))
+            .unwrap_or_else(|_| panic!("tests/snapshots/{name}: no tests/{file}.rs"));
         assert!(
-            registry::codes().contains(&suffix),
-            "tests/snapshots/{name}: no registered rule `{suffix}`"
+            source.contains(&format!("fn {test}(")) || source.contains(&format!("\"{test}\"")),
+            "tests/snapshots/{name}: no test or snapshot `{test}` in tests/{file}.rs"
         );
     }
 }

@@ -4,10 +4,14 @@
 //! requirement of `schemas/policy.toml` lists exactly the rules registered for it.
 
 use super::rule::{Rule, RuleMeta};
-use super::rules::{image, namespace, network, pod_security, resources, secrets, storage, waivers};
+use super::rules::{
+    availability, database, environment, image, namespace, network, pod_security, resources,
+    secrets, storage, waivers, workload,
+};
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &workload::WorkloadWithoutService,
     &namespace::ObjectOutsideEnvironmentNamespace,
     &namespace::RbacWildcard,
     &namespace::ClusterAdminBinding,
@@ -27,6 +31,22 @@ pub static RULES: &[&dyn Rule] = &[
     &secrets::LiteralSecretEnv,
     &secrets::DanglingConfigReference,
     &image::MutableImageReference,
+    &workload::DOWNTIME_ROLLOUT,
+    &workload::MissingProbe,
+    &workload::AbruptShutdown,
+    &workload::MissingDisruptionBudget,
+    &availability::UnspreadReplicas,
+    &availability::TooFewReplicas,
+    &availability::ExposedServiceType,
+    &availability::DanglingService,
+    &availability::MisconfiguredAutoscaler,
+    &availability::UnscaledWorkload,
+    &database::TooFewDatabaseInstances,
+    &database::MissingDatabaseBackup,
+    &database::NoPointInTimeRecovery,
+    &environment::CloudDependency,
+    &environment::ProductionReference,
+    &environment::BroadAccess,
     &secrets::PlaintextSecret,
     &secrets::SecretNotRefreshed,
 ];

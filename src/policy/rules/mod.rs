@@ -3,8 +3,13 @@
 //! [`common`] holds what several families share (object names in messages, selectors,
 //! the pods CloudNativePG creates).
 
+pub mod availability;
 pub mod common;
+pub mod database;
+pub mod environment;
 pub mod image;
+// Cross-object lookups the rule families share; not rules themselves.
+mod lookup;
 pub mod namespace;
 pub mod network;
 pub mod pod_security;
@@ -12,3 +17,4 @@ pub mod resources;
 pub mod secrets;
 pub mod storage;
 pub mod waivers;
+pub mod workload;
