@@ -242,7 +242,7 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub no_waivers: bool,
 
-    /// Waiver file [default: daactl-waivers.toml in the project, if present]
+    /// Waiver file [default: daactl-waivers.toml in the project, if present, when no PATHS are given]
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
 

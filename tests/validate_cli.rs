@@ -31,8 +31,12 @@ fn findings_exit_1_and_errors_exit_2() {
     let (code, stdout, _) = validate(&["--env", "production", FAILING]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("error[K206-4]"), "{stdout}");
-    // The same findings under a threshold above them pass.
-    let (code, _, _) = validate(&["--env", "production", "--fail-on", "critical", FAILING]);
+    // High findings under a threshold above them pass.
+    let high_only = "tests/fixtures/validate/high-only.yaml";
+    let (code, stdout, _) = validate(&["--env", "development", high_only]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(!stdout.contains(" critical: "), "{stdout}");
+    let (code, _, _) = validate(&["--env", "development", "--fail-on", "critical", high_only]);
     assert_eq!(code, 0);
     let (code, _, _) = validate(&["--env", "production", "--fail-on", "none", FAILING]);
     assert_eq!(code, 0);
@@ -123,8 +127,12 @@ fn the_requirements_example_yields_the_predicted_findings() {
     codes.sort_unstable();
     codes.dedup();
     // What the policy map predicts for the seed: no seccomp profile and UID < 10000 (K206-2),
-    // a mounted token (K206-5), a tag instead of a digest (K216-1).
-    for expected in ["K206-2", "K206-5", "K216-1"] {
+    // a mounted token (K206-5), a tag instead of a digest (K216-1), `spec.replicas` under an
+    // HPA (K233-1), no zone spread (K231-1), no PodDisruptionBudget (K218-4), no per-pod
+    // NetworkPolicy (K207-2), no ephemeral-storage requests and limits (K205-1).
+    for expected in [
+        "K205-1", "K206-2", "K206-5", "K207-2", "K216-1", "K218-4", "K231-1", "K233-1",
+    ] {
         assert!(codes.contains(&expected), "{codes:?}");
     }
 }
@@ -181,7 +189,7 @@ fn waived_findings_are_reported_as_waived_in_every_format() {
 #[test]
 fn github_annotations_carry_file_line_and_title() {
     let (_, stdout, _) = validate(&["--env", "production", "--format", "github", FAILING]);
-    let first = stdout.lines().next().unwrap();
+    let first = stdout.lines().find(|l| l.contains("title=K206-4")).unwrap();
     assert!(
         first.starts_with(
             "::error file=tests/fixtures/policy/K206-4/fail/writable-privileged.yaml,line="

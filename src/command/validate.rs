@@ -110,7 +110,9 @@ fn load_waivers(project: Option<&Project>, args: &ValidateArgs) -> Result<Vec<Wa
     if let Some(path) = &args.waivers {
         return Ok(waiver::read_file(path, &path.display().to_string())?);
     }
-    let Some(project) = project else {
+    // The project's waivers are about its own environments; manifests named on the
+    // command line get only the waivers named with `--waivers`.
+    let Some(project) = project.filter(|_| args.paths.is_empty()) else {
         return Ok(Vec::new());
     };
     let path = project.root.join(waiver::WAIVER_FILE);

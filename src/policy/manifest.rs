@@ -50,6 +50,21 @@ impl Manifest {
         }
     }
 
+    /// ``Kind `namespace/name` ``, or ``Kind `name` `` without a namespace: how findings
+    /// name objects.
+    pub fn subject(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} `{ns}/{}`", self.kind, self.name),
+            None => format!("{} `{}`", self.kind, self.name),
+        }
+    }
+
+    /// Whether it is a CloudNativePG `Cluster` (`postgresql.cnpg.io/*`), which makes pods
+    /// without a pod template.
+    pub fn is_cnpg_cluster(&self) -> bool {
+        self.kind == "Cluster" && self.api_version.starts_with("postgresql.cnpg.io/")
+    }
+
     /// The 1-based line and column of the value at `pointer`, or of its deepest present
     /// ancestor.
     pub fn locate(&self, pointer: &str) -> (usize, usize) {

@@ -85,14 +85,14 @@ impl Rule for ShapeRule {
             Scope::Kinds(kinds) => {
                 for (index, manifest) in cx.set.manifests.iter().enumerate() {
                     if kinds.contains(&manifest.kind.as_str()) {
-                        let subject = manifest.identity();
+                        let subject = manifest.subject();
                         self.check_value(out, index, "", &subject, &manifest.value);
                     }
                 }
             }
             Scope::PodSpec => {
                 for pod in pod_templates(cx.set) {
-                    let subject = format!("pods of {}", pod.owner.identity());
+                    let subject = format!("pods of {}", pod.owner.subject());
                     self.check_value(out, pod.index, pod.pointer, &subject, pod.spec);
                 }
             }
@@ -100,7 +100,7 @@ impl Rule for ShapeRule {
                 for pod in pod_templates(cx.set) {
                     for container in pod.containers() {
                         let subject =
-                            format!("container `{}` of {}", container.name, pod.owner.identity());
+                            format!("container `{}` of {}", container.name, pod.owner.subject());
                         self.check_value(
                             out,
                             pod.index,

@@ -7,8 +7,8 @@
 
 use serde_json::Value;
 
-use super::lookup::{
-    autoscalers_of, controllers, declares_ports, max_replicas, min_replicas, named, namespace_role,
+use super::common::{
+    autoscalers_of, controllers, declares_ports, max_replicas, min_replicas, namespace_role,
     owners, pods_in, selected,
 };
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
@@ -94,7 +94,7 @@ impl Rule for UnspreadReplicas {
                         constraints_pointer.clone(),
                         format!(
                             "pods of {} have no topology spread constraint on `{ZONE_KEY}`, which environment `{}` ({} zones) requires",
-                            named(pod.owner),
+                            pod.owner.subject(),
                             cx.env.name,
                             cx.env.zones
                         ),
@@ -130,7 +130,7 @@ impl Rule for UnspreadReplicas {
                     constraints_pointer,
                     format!(
                         "pods of {} neither spread over `{HOST_KEY}` nor have pod anti-affinity on it, so replicas may share a node",
-                        named(pod.owner)
+                        pod.owner.subject()
                     ),
                 );
             }
@@ -148,7 +148,7 @@ fn zone_problems(
     own: &dyn Fn(&Value) -> bool,
 ) -> Vec<(String, String)> {
     let at = |field: &str| pod.at(&format!("/topologySpreadConstraints/{i}{field}"));
-    let who = named(pod.owner);
+    let who = pod.owner.subject();
     let mut problems = Vec::new();
     match constraint["maxSkew"].as_u64() {
         Some(1) => {}
@@ -240,7 +240,7 @@ impl Rule for TooFewReplicas {
                 Some(hpa) => (
                     hpa,
                     "/spec/minReplicas",
-                    format!("`minReplicas` of {}", named(&cx.set.manifests[hpa])),
+                    format!("`minReplicas` of {}", cx.set.manifests[hpa].subject()),
                 ),
                 None if pod.owner.value["spec"]["replicas"].is_u64() => {
                     (pod.index, "/spec/replicas", "`spec.replicas`".to_owned())
@@ -256,7 +256,7 @@ impl Rule for TooFewReplicas {
                 pointer,
                 format!(
                     "{} runs at least {} {} ({source}), fewer than the {} environment `{}` requires",
-                    named(pod.owner),
+                    pod.owner.subject(),
                     min.count,
                     if min.count == 1 { "pod" } else { "pods" },
                     cx.env.min_replicas,
@@ -312,7 +312,7 @@ impl Rule for ExposedServiceType {
                     "/spec/type",
                     format!(
                         "{} is `NodePort`, which opens its port on every node",
-                        named(service)
+                        service.subject()
                     ),
                 );
             } else if app && kind != "ClusterIP" {
@@ -321,7 +321,7 @@ impl Rule for ExposedServiceType {
                     "/spec/type",
                     format!(
                         "{} is `{kind}` in application namespace `{}`, which holds `ClusterIP` Services only",
-                        named(service),
+                        service.subject(),
                         service.namespace.as_deref().unwrap_or_default()
                     ),
                 );
@@ -332,11 +332,11 @@ impl Rule for ExposedServiceType {
                         "/spec/type",
                         format!(
                             "{} is a second `LoadBalancer` Service in environment `{}` after {first}; only the ingress gateway gets one",
-                            named(service),
+                            service.subject(),
                             cx.env.name
                         ),
                     ),
-                    None => load_balancer = Some(named(service)),
+                    None => load_balancer = Some(service.subject()),
                 }
             }
         }
@@ -389,7 +389,7 @@ impl Rule for DanglingService {
                     "/spec/selector",
                     format!(
                         "{} selects no pods in namespace `{}`",
-                        named(service),
+                        service.subject(),
                         service.namespace.as_deref().unwrap_or("default")
                     ),
                 );
@@ -420,8 +420,8 @@ impl Rule for DanglingService {
                             pointer.clone(),
                             format!(
                                 "`{field}` `{name}` of {} is not a container port name of {}",
-                                named(service),
-                                named(pod.owner)
+                                service.subject(),
+                                pod.owner.subject()
                             ),
                         );
                     }
@@ -430,14 +430,16 @@ impl Rule for DanglingService {
                         .iter()
                         .any(|pod| pod.ports.iter().any(|(_, n)| *n == number))
                 {
-                    let selected_owners: Vec<String> =
-                        owners(&chosen).into_iter().map(named).collect();
+                    let selected_owners: Vec<String> = owners(&chosen)
+                        .into_iter()
+                        .map(|owner| owner.subject())
+                        .collect();
                     out.fail(
                         index,
                         pointer.clone(),
                         format!(
                             "`{field}` {number} of {} is not a `containerPort` of the pods it selects ({})",
-                            named(service),
+                            service.subject(),
                             selected_owners.join(", ")
                         ),
                     );
@@ -485,7 +487,7 @@ impl Rule for MisconfiguredAutoscaler {
         let templates = pod_templates(cx.set);
         for (index, hpa) in cx.set.of_kind("HorizontalPodAutoscaler") {
             out.saw();
-            let who = named(hpa);
+            let who = hpa.subject();
             let spec = &hpa.value["spec"];
             if hpa.api_version != "autoscaling/v2" {
                 out.fail(
@@ -545,7 +547,7 @@ impl Rule for MisconfiguredAutoscaler {
                     "/spec/replicas",
                     format!(
                         "{} sets `spec.replicas` although {who} scales it, so every apply resets its replica count",
-                        named(target)
+                        target.subject()
                     ),
                 );
             }
@@ -582,7 +584,7 @@ impl Rule for MisconfiguredAutoscaler {
                             format!(
                                 "container `{}` of {} requests no `{resource}`, which the `{resource}` utilization target of {who} is measured against",
                                 container.name,
-                                named(target)
+                                target.subject()
                             ),
                         );
                     }
@@ -637,7 +639,7 @@ impl Rule for UnscaledWorkload {
                     "",
                     format!(
                         "{} serves in application namespace `{}` but no HorizontalPodAutoscaler scales it",
-                        named(pod.owner),
+                        pod.owner.subject(),
                         pod.namespace().unwrap_or_default()
                     ),
                 ),
@@ -649,9 +651,9 @@ impl Rule for UnscaledWorkload {
                             "/spec/scaleTargetRef",
                             format!(
                                 "{} scales {}, which {} already scales",
-                                named(hpa),
-                                named(pod.owner),
-                                named(autoscalers[0].1)
+                                hpa.subject(),
+                                pod.owner.subject(),
+                                autoscalers[0].1.subject()
                             ),
                         );
                     }

@@ -5,7 +5,7 @@
 //! An environment without a `Cluster` shows nothing about its database: these rules then
 //! count nothing, and the requirements are `unknown`, never `pass`.
 
-use super::lookup::{cnpg_clusters, named};
+use super::common::cnpg_clusters;
 use crate::policy::manifest::Manifest;
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 
@@ -48,7 +48,7 @@ impl Rule for TooFewDatabaseInstances {
                     },
                     format!(
                         "{} runs {count} {}, fewer than the {} environment `{}` requires",
-                        named(cluster),
+                        cluster.subject(),
                         if count == 1 { "instance" } else { "instances" },
                         cx.env.database_instances,
                         cx.env.name
@@ -93,7 +93,7 @@ impl Rule for MissingDatabaseBackup {
         }
         for (index, cluster) in cnpg_clusters(cx.set) {
             out.saw();
-            let who = named(cluster);
+            let who = cluster.subject();
             let backup = &cluster.value["spec"]["backup"];
             let store = &backup["barmanObjectStore"];
             if !store.is_object() {
@@ -205,7 +205,7 @@ fn scheduled_backups(cx: &Context<'_>, index: usize, cluster: &Manifest, out: &m
             format!(
                 "no ScheduledBackup in namespace `{}` backs up {}",
                 cluster.namespace.as_deref().unwrap_or("default"),
-                named(cluster)
+                cluster.subject()
             ),
         );
         return;
@@ -215,14 +215,14 @@ fn scheduled_backups(cx: &Context<'_>, index: usize, cluster: &Manifest, out: &m
         .filter_map(|(i, s)| {
             let spec = &s.value["spec"];
             if spec["suspend"].as_bool() == Some(true) {
-                return Some((*i, "/spec/suspend", format!("{} is suspended", named(s))));
+                return Some((*i, "/spec/suspend", format!("{} is suspended", s.subject())));
             }
             let schedule = spec["schedule"].as_str().unwrap_or_default();
             daily_problem(schedule).map(|problem| {
                 (
                     *i,
                     "/spec/schedule",
-                    format!("schedule `{schedule}` of {} {problem}", named(s)),
+                    format!("schedule `{schedule}` of {} {problem}", s.subject()),
                 )
             })
         })
@@ -353,7 +353,7 @@ impl Rule for NoPointInTimeRecovery {
         }
         for (index, cluster) in cnpg_clusters(cx.set) {
             out.saw();
-            let who = named(cluster);
+            let who = cluster.subject();
             let backup = &cluster.value["spec"]["backup"];
             let store = &backup["barmanObjectStore"];
             if store["destinationPath"].as_str().is_none_or(str::is_empty) {

@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use super::lookup::{is_cnpg_cluster, named};
 use crate::policy::manifest::Manifest;
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 
@@ -114,7 +113,7 @@ impl Rule for CloudDependency {
         }
         for (index, manifest) in cx.set.manifests.iter().enumerate() {
             out.saw();
-            let who = named(manifest);
+            let who = manifest.subject();
             walk_keys(&manifest.value, "", &mut |pointer, key| {
                 if CLOUD_KEYS.contains(&key)
                     || CLOUD_KEY_PREFIXES.iter().any(|p| key.starts_with(p))
@@ -148,7 +147,7 @@ impl Rule for CloudDependency {
                     format!("{who} is a `LoadBalancer`, which needs a cloud load balancer"),
                 );
             }
-            if is_cnpg_cluster(manifest) {
+            if manifest.is_cnpg_cluster() {
                 let store = &manifest.value["spec"]["backup"]["barmanObjectStore"];
                 if let Some(path) = store["destinationPath"].as_str()
                     && cloud_bucket(path, store["endpointURL"].as_str())
@@ -218,7 +217,7 @@ impl Rule for ProductionReference {
         }
         for (index, manifest) in cx.set.manifests.iter().enumerate() {
             out.saw();
-            let who = named(manifest);
+            let who = manifest.subject();
             walk_strings(&manifest.value, "", "", &mut |pointer, key, text| {
                 let reference = REFERENCE_KEYS.contains(&key)
                     || secret_reference(manifest, pointer)
@@ -417,7 +416,7 @@ impl Rule for BroadAccess {
                 continue;
             }
             out.saw();
-            let who = named(binding);
+            let who = binding.subject();
             let mut groups = Vec::new();
             for (i, subject) in binding.value["subjects"]
                 .as_array()
@@ -472,7 +471,7 @@ impl Rule for BroadAccess {
                             "/roleRef/name",
                             format!(
                                 "{who} gives group {groups} {}, which grants {grant} in production",
-                                named(role)
+                                role.subject()
                             ),
                         );
                     }

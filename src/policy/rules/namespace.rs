@@ -1,7 +1,6 @@
 //! REQ-T204 Namespace Isolation: every object lives in a namespace of its own environment,
 //! and RBAC stays inside namespaces, without wildcards or cluster-admin.
 
-use super::common::subject;
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 use crate::render::order::is_cluster_scoped;
 
@@ -75,7 +74,7 @@ impl Rule for ObjectOutsideEnvironmentNamespace {
                 continue;
             }
             out.saw();
-            let who = subject(manifest);
+            let who = manifest.subject();
             let Some(namespace) = manifest.namespace.as_deref() else {
                 out.fail(
                     index,
@@ -179,7 +178,7 @@ impl Rule for RbacWildcard {
                                 format!("/rules/{r}/{field}/{e}"),
                                 format!(
                                     "{} grants the wildcard `{entry}` in `rules[{r}].{field}`",
-                                    subject(role)
+                                    role.subject()
                                 ),
                             );
                         }
@@ -233,7 +232,7 @@ impl Rule for ClusterAdminBinding {
                 _ => continue,
             };
             out.saw();
-            let who = subject(binding);
+            let who = binding.subject();
             let role_kind = binding.value["roleRef"]["kind"].as_str().unwrap_or("");
             let Some(role) = binding.value["roleRef"]["name"].as_str() else {
                 out.fail(index, "/roleRef", format!("{who} names no role"));

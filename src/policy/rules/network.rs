@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::common::{Pods, describe_selector, is_empty_selector, pods, subject};
+use super::common::{Pods, describe_selector, is_empty_selector, pods};
 use crate::policy::manifest::{Manifest, ManifestSet};
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 use crate::policy::workload::selects;
@@ -102,7 +102,7 @@ impl Rule for MissingDefaultDeny {
                         "/spec/policyTypes",
                         format!(
                             "{} selects every pod but does not list `{}` in `policyTypes`, so that direction stays open",
-                            subject(policy),
+                            policy.subject(),
                             missing.join("` and `")
                         ),
                     );
@@ -366,7 +366,7 @@ impl Rule for DanglingNetworkPolicyPeer {
         };
         for (index, policy) in cx.set.of_kind("NetworkPolicy") {
             out.saw();
-            let who = subject(policy);
+            let who = policy.subject();
             let own_namespace = policy.namespace.as_deref().unwrap_or("default");
             let spec = &policy.value["spec"];
             let selector = &spec["podSelector"];

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::common::{is_cnpg_cluster, subject, token};
+use super::common::token;
 use crate::policy::manifest::{Manifest, ManifestSet};
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 use crate::policy::shape::{Scope, ShapeRule};
@@ -105,7 +105,7 @@ impl Rule for MissingNamespaceQuota {
                             "",
                             format!(
                                 "{} is one of {} ResourceQuotas in namespace `{name}`; keep one",
-                                subject(other),
+                                other.subject(),
                                 quotas.len()
                             ),
                         );
@@ -124,7 +124,7 @@ impl Rule for MissingNamespaceQuota {
                             .any(|k| capped(k))
                         {
                             let message = if rest.is_empty() {
-                                format!("{} does not cap `{key}`", subject(quota))
+                                format!("{} does not cap `{key}`", quota.subject())
                             } else {
                                 format!("no ResourceQuota of namespace `{name}` caps `{key}`")
                             };
@@ -158,7 +158,7 @@ impl Rule for MissingNamespaceQuota {
                     out.fail(
                         index,
                         "/spec/limits",
-                        format!("{} has no `type: Container` item", subject(range)),
+                        format!("{} has no `type: Container` item", range.subject()),
                     );
                 }
                 Some((index, range, i, item)) => {
@@ -173,7 +173,7 @@ impl Rule for MissingNamespaceQuota {
                                 format!("/spec/limits/{i}/{field}"),
                                 format!(
                                     "{} gives containers no `{field}` for `{}`",
-                                    subject(range),
+                                    range.subject(),
                                     missing.join("` and `")
                                 ),
                             );
@@ -304,7 +304,7 @@ impl Rule for QuotaTooSmallForWorkloads {
                         pointer,
                         format!(
                             "{} caps `{key}` with `{limit}`, which is not a quantity",
-                            subject(quota)
+                            quota.subject()
                         ),
                     );
                     continue;
@@ -410,7 +410,7 @@ fn contributions(set: &ManifestSet) -> Vec<(&str, Sizing)> {
             }),
         ));
     }
-    for cluster in set.manifests.iter().filter(|m| is_cnpg_cluster(m)) {
+    for cluster in set.manifests.iter().filter(|m| m.is_cnpg_cluster()) {
         let Some(namespace) = cluster.namespace.as_deref() else {
             continue;
         };

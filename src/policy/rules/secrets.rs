@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex_lite::Regex;
 use serde_json::Value;
 
-use super::common::{is_cnpg_cluster, subject, token};
+use super::common::token;
 use crate::policy::manifest::{Manifest, ManifestSet};
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 use crate::policy::workload::pod_templates;
@@ -107,7 +107,7 @@ impl Rule for LiteralSecretEnv {
                             format!(
                                 "container `{}` of {} sets `{name}` to {what}",
                                 container.name,
-                                subject(pod.owner)
+                                pod.owner.subject()
                             ),
                         );
                     }
@@ -125,7 +125,7 @@ impl Rule for LiteralSecretEnv {
                     out.fail(
                         index,
                         format!("/data/{}", token(key)),
-                        format!("{} sets `{key}` to {what}", subject(config)),
+                        format!("{} sets `{key}` to {what}", config.subject()),
                     );
                 }
             }
@@ -197,7 +197,7 @@ fn available(set: &ManifestSet) -> BTreeMap<(String, &'static str, String), (Key
             }
             _ => continue,
         };
-        let origin = subject(manifest);
+        let origin = manifest.subject();
         found
             .entry((namespace, kind, name))
             .and_modify(|(existing, _): &mut (Keys, String)| {
@@ -357,7 +357,7 @@ fn references<'a>(
             }
         }
     }
-    if is_cnpg_cluster(manifest) {
+    if manifest.is_cnpg_cluster() {
         let spec = &manifest.value["spec"];
         for (value, at, from) in [
             (
@@ -434,7 +434,7 @@ impl Rule for DanglingConfigReference {
                     reference.kind,
                     reference.name.to_owned(),
                 );
-                let what = format!("{} of {}", reference.from, subject(manifest));
+                let what = format!("{} of {}", reference.from, manifest.subject());
                 match available.get(&lookup) {
                     None => {
                         let source = if reference.kind == "Secret" {
@@ -520,7 +520,7 @@ impl Rule for PlaintextSecret {
                                 format!("/{field}"),
                                 format!(
                                     "{} carries its values in plain text in `{field}`",
-                                    subject(manifest)
+                                    manifest.subject()
                                 ),
                             );
                         }
@@ -570,7 +570,7 @@ impl Rule for SecretNotRefreshed {
                 continue;
             }
             out.saw();
-            let who = subject(secret);
+            let who = secret.subject();
             let spec = &secret.value["spec"];
             if let Some(policy) = spec["refreshPolicy"].as_str().filter(|p| *p != "Periodic") {
                 out.fail(

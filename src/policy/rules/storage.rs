@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use super::common::{is_cnpg_cluster, subject};
 use crate::policy::manifest::Manifest;
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 use crate::policy::workload::pod_templates;
@@ -60,7 +59,7 @@ impl Rule for StorageClassNotSsd {
         for (index, class) in cx.set.of_kind("StorageClass") {
             any = true;
             out.saw();
-            let who = subject(class);
+            let who = class.subject();
             let value = &class.value;
             let provisioner = value["provisioner"].as_str().unwrap_or("");
             if cx.env.cloud {
@@ -253,7 +252,7 @@ fn claims<'a>(
             }
         }
     }
-    if is_cnpg_cluster(manifest) {
+    if manifest.is_cnpg_cluster() {
         for field in ["storage", "walStorage"] {
             if let Some(storage) = spec.get(field) {
                 found.push(cnpg_storage(
@@ -284,7 +283,7 @@ impl Rule for StaticOrUnclassifiedStorage {
     fn check(&self, cx: &Context<'_>, out: &mut Check) {
         let templates = pod_templates(cx.set);
         for (index, manifest) in cx.set.manifests.iter().enumerate() {
-            let who = subject(manifest);
+            let who = manifest.subject();
             if manifest.kind == "PersistentVolume" {
                 out.saw();
                 out.fail(
@@ -294,7 +293,7 @@ impl Rule for StaticOrUnclassifiedStorage {
                 );
                 continue;
             }
-            if is_cnpg_cluster(manifest) && manifest.value["spec"].get("storage").is_none() {
+            if manifest.is_cnpg_cluster() && manifest.value["spec"].get("storage").is_none() {
                 out.saw();
                 out.fail(
                     index,

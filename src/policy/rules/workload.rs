@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::lookup::{
-    controllers, declares_ports, int_or_percent, min_replicas, named, pods_in, selected, shown,
+use super::common::{
+    controllers, declares_ports, int_or_percent, min_replicas, pods_in, selected, shown,
 };
 use crate::policy::manifest::Manifest;
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
@@ -70,7 +70,7 @@ impl Rule for WorkloadWithoutService {
                     "/spec/template/metadata/labels",
                     format!(
                         "{} declares container ports but no Service in namespace `{}` selects its pods",
-                        named(pod.owner),
+                        pod.owner.subject(),
                         pod.namespace().unwrap_or("default")
                     ),
                 );
@@ -169,7 +169,7 @@ impl Rule for MissingProbe {
                             format!(
                                 "container `{}` of {} has no `{probe}`",
                                 container.name,
-                                named(pod.owner)
+                                pod.owner.subject()
                             ),
                         );
                         continue;
@@ -185,7 +185,7 @@ impl Rule for MissingProbe {
                                 format!(
                                     "`{probe}` of container `{}` of {} uses port `{port}`, which the container does not declare",
                                     container.name,
-                                    named(pod.owner)
+                                    pod.owner.subject()
                                 ),
                             );
                         }
@@ -258,7 +258,7 @@ impl Rule for AbruptShutdown {
                         format!(
                             "container `{}` of {} has no `lifecycle.preStop` hook, so it stops while still receiving traffic",
                             container.name,
-                            named(pod.owner)
+                            pod.owner.subject()
                         ),
                     );
                     continue;
@@ -273,7 +273,7 @@ impl Rule for AbruptShutdown {
                         format!(
                             "`preStop` of container `{}` of {} has no `exec`, `httpGet` or `sleep` action",
                             container.name,
-                            named(pod.owner)
+                            pod.owner.subject()
                         ),
                     );
                     continue;
@@ -286,7 +286,7 @@ impl Rule for AbruptShutdown {
                         grace_pointer.clone(),
                         format!(
                             "pods of {} have {grace_shown}, not longer than the {sleep}-second `preStop` sleep of container `{}`, so they are killed before draining",
-                            named(pod.owner),
+                            pod.owner.subject(),
                             container.name
                         ),
                     );
@@ -374,7 +374,7 @@ impl Rule for MissingDisruptionBudget {
                     "/spec/template/metadata/labels",
                     format!(
                         "{} runs at least {min} pods but no PodDisruptionBudget in namespace `{}` selects them",
-                        named(pod.owner),
+                        pod.owner.subject(),
                         pod.namespace().unwrap_or("default")
                     ),
                 );
@@ -393,7 +393,7 @@ impl Rule for MissingDisruptionBudget {
                 out.fail(
                     index,
                     "/spec/selector",
-                    format!("{} selects no pods", named(pdb)),
+                    format!("{} selects no pods", pdb.subject()),
                 );
                 continue;
             }
@@ -410,8 +410,8 @@ impl Rule for MissingDisruptionBudget {
                         format!("/spec/{field}"),
                         format!(
                             "{} sets {detail}, which lets no pod of {} (at least {min}) be evicted, so it blocks node drains",
-                            named(pdb),
-                            named(workload.owner)
+                            pdb.subject(),
+                            workload.owner.subject()
                         ),
                     );
                     break;
@@ -423,7 +423,7 @@ impl Rule for MissingDisruptionBudget {
                     "/spec",
                     format!(
                         "{} sets neither `maxUnavailable` nor `minAvailable`",
-                        named(pdb)
+                        pdb.subject()
                     ),
                 );
             }
