@@ -1,12 +1,50 @@
 #!/usr/bin/env bash
 # Installs the pinned tools the test suite holds daactl's output against, into a cache
 # outside the checkout so fresh clones on the same machine reuse them. Idempotent and safe to
-# run while another checkout's tests use the tools; prints the tools folder:
-#   ${DAACTL_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}
+# run while another checkout's tests use the tools; prints this checkout's view of the tools
+# cache ${DAACTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}, which holds `venv`
+# and `node` (tests read $DAACTL_TOOLS, which scripts/test.sh sets to that view).
 set -euo pipefail
 cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
-tools="${DAACTL_TOOLS:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
+tools="${DAACTL_TOOLS_CACHE:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
 mkdir -p "$tools"
+
+# Installs one set of pins into "$tools/<kind>-<hash of the pins>" (never changed once
+# complete, so a run with other pins cannot pull tools from under another run) and links
+# "$tools/<kind>" to it for developers' plain `cargo test`.
+#   install_pinned KIND PINS INSTALLER   (INSTALLER gets the target folder and the pins)
+install_pinned() {
+  local kind="$1" pins="$2" installer="$3"
+  local id target
+  id="$(printf '%s' "$pins" | sha256sum | cut -c1-12)"
+  target="$tools/$kind-$id"
+  (
+    flock 9
+    if [ ! -f "$target/.complete" ]; then
+      rm -rf "$target"
+      "$installer" "$target" "$pins" >&2
+      touch "$target/.complete"
+    fi
+    if [ "$(readlink "$tools/$kind" 2>/dev/null)" != "$kind-$id" ]; then
+      [ -L "$tools/$kind" ] || rm -rf "$tools/$kind"
+      ln -s "$kind-$id" "$tools/$kind.link-$$"
+      mv -T "$tools/$kind.link-$$" "$tools/$kind"
+    fi
+  ) 9>"$tools/.lock"
+  printf '%s' "$kind-$id"
+}
+
+python_tools() {
+  python3 -m venv "$1"
+  # shellcheck disable=SC2086 # the pins are separate words
+  "$1/bin/pip" install --quiet --disable-pip-version-check $2
+}
+
+node_tools() {
+  mkdir -p "$1"
+  # shellcheck disable=SC2086 # the pins are separate words
+  npm install --silent --no-audit --no-fund --prefix "$1" $2
+}
 
 # A Python virtual environment with:
 # - kubernetes-validate: Kubernetes' OpenAPI schemas for many versions, strict mode;
@@ -14,45 +52,19 @@ mkdir -p "$tools"
 # - yamllint: rendered YAML is clean YAML (tests/conformance.rs);
 # - checkov: an independent policy scanner whose failures on rendered/ must all be documented
 #   skips (tests/checkov.rs, schemas/checkov-skips.toml). It runs offline there.
-pins="kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30"
+venv="$(install_pinned venv "kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30" python_tools)"
 
-# Each set of pins gets its own folder, never changed once complete, and `venv` links to the
-# current one: a run that changes the pins cannot pull tools from under another run.
-id="$(printf '%s' "$pins" | sha256sum | cut -c1-12)"
-target="$tools/venv-$id"
-(
-  flock 9
-  if [ ! -f "$target/.complete" ]; then
-    rm -rf "$target"
-    python3 -m venv "$target" >&2
-    # shellcheck disable=SC2086 # the pins are separate words
-    "$target/bin/pip" install --quiet --disable-pip-version-check $pins >&2
-    touch "$target/.complete"
-  fi
-  if [ "$(readlink "$tools/venv" 2>/dev/null)" != "venv-$id" ]; then
-    [ -L "$tools/venv" ] || rm -rf "$tools/venv"
-    ln -s "venv-$id" "$tools/venv.link-$$"
-    mv -T "$tools/venv.link-$$" "$tools/venv"
-  fi
-) 9>"$tools/.lock"
-# npm tools, the same way (one folder per set of pins, `node` links to the current one):
-# - @microsoft/sarif-multitool: validates `daactl validate --format sarif` against SARIF 2.1.0.
-npm_pins="@microsoft/sarif-multitool@5.7.0"
-npm_id="$(printf '%s' "$npm_pins" | sha256sum | cut -c1-12)"
-npm_target="$tools/node-$npm_id"
-(
-  flock 9
-  if [ ! -f "$npm_target/.complete" ]; then
-    rm -rf "$npm_target"
-    mkdir -p "$npm_target"
-    # shellcheck disable=SC2086 # the pins are separate words
-    npm install --silent --no-audit --no-fund --prefix "$npm_target" $npm_pins >&2
-    touch "$npm_target/.complete"
-  fi
-  if [ "$(readlink "$tools/node" 2>/dev/null)" != "node-$npm_id" ]; then
-    [ -L "$tools/node" ] || rm -rf "$tools/node"
-    ln -s "node-$npm_id" "$tools/node.link-$$"
-    mv -T "$tools/node.link-$$" "$tools/node"
-  fi
-) 9>"$tools/.lock"
-echo "$tools"
+# npm packages:
+# - @microsoft/sarif-multitool: validates `daactl validate --format sarif` (tests/validate_cli.rs).
+node="$(install_pinned node "@microsoft/sarif-multitool@5.7.0" node_tools)"
+
+# This checkout's view: links to exactly its pinned folders, so its tests never see another
+# checkout's pins even while the shared `venv` and `node` links point elsewhere.
+view="$tools/view-$(printf '%s %s' "$venv" "$node" | sha256sum | cut -c1-12)"
+if [ ! -d "$view" ]; then
+  mkdir -p "$view.tmp-$$"
+  ln -s "../$venv" "$view.tmp-$$/venv"
+  ln -s "../$node" "$view.tmp-$$/node"
+  mv -T "$view.tmp-$$" "$view" 2>/dev/null || rm -rf "$view.tmp-$$"
+fi
+echo "$view"
