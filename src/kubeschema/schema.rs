@@ -1,8 +1,9 @@
 //! Walking the vendored JSON Schemas: the definitions a schema reaches, and the one document
 //! a kind's validator is compiled from.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 const DEFS: &str = "#/$defs/";
@@ -40,24 +41,31 @@ fn refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
+/// A version's definitions, each still JSON text, parsed only when a kind reaches it: most
+/// of the 700 definitions of a version are never needed.
+pub(super) type Definitions = BTreeMap<&'static str, &'static RawValue>;
+
 /// The definitions `roots` reach in `defs`, themselves included, as a `$defs` map. A name
 /// that `defs` lacks is an error.
 pub(super) fn closure(
-    defs: &Map<String, Value>,
-    roots: Vec<&str>,
+    defs: &Definitions,
+    roots: Vec<String>,
 ) -> Result<Map<String, Value>, String> {
-    let mut seen = BTreeSet::new();
-    let mut todo = roots;
     let mut out = Map::new();
+    let mut todo = roots;
     while let Some(name) = todo.pop() {
-        if !seen.insert(name) {
+        if out.contains_key(&name) {
             continue;
         }
-        let (name, schema) = defs
-            .get_key_value(name)
+        let raw = defs
+            .get(name.as_str())
             .ok_or_else(|| format!("no definition `{name}`"))?;
-        refs(schema, &mut todo);
-        out.insert(name.clone(), schema.clone());
+        let schema: Value =
+            serde_json::from_str(raw.get()).map_err(|err| format!("definition `{name}`: {err}"))?;
+        let mut reached = Vec::new();
+        refs(&schema, &mut reached);
+        todo.extend(reached.into_iter().map(str::to_owned));
+        out.insert(name, schema);
     }
     // Sorted, so the compiled document is the same whatever order the walk took.
     out.sort_keys();
@@ -66,27 +74,25 @@ pub(super) fn closure(
 
 /// The document validating a built-in kind: a reference to its definition, with every
 /// definition it reaches.
-pub(super) fn builtin_document(
-    defs: &Map<String, Value>,
-    definition: &str,
-) -> Result<Value, String> {
+pub(super) fn builtin_document(defs: &Definitions, definition: &str) -> Result<Value, String> {
     let mut document = Map::new();
     document.insert("$ref".into(), Value::String(format!("{DEFS}{definition}")));
     document.insert(
         "$defs".into(),
-        Value::Object(closure(defs, vec![definition])?),
+        Value::Object(closure(defs, vec![definition.to_owned()])?),
     );
     Ok(Value::Object(document))
 }
 
 /// The document validating a custom resource: its schema, with the definitions it refers to
 /// (ObjectMeta, for `metadata`) taken from the Kubernetes version's.
-pub(super) fn crd_document(defs: &Map<String, Value>, schema: &Value) -> Result<Value, String> {
+pub(super) fn crd_document(defs: &Definitions, schema: &Value) -> Result<Value, String> {
     let Value::Object(map) = schema else {
         return Err("the schema is not an object".into());
     };
     let mut roots = Vec::new();
     refs(schema, &mut roots);
+    let roots = roots.into_iter().map(str::to_owned).collect();
     let mut document = map.clone();
     document.insert("$defs".into(), Value::Object(closure(defs, roots)?));
     Ok(Value::Object(document))
@@ -100,17 +106,22 @@ mod tests {
 
     #[test]
     fn closure_follows_references_but_not_properties_named_ref() {
-        let defs = json!({
-            "a": {"properties": {"b": {"$ref": "#/$defs/b"}, "$ref": {"type": "string"}}},
-            "b": {"items": {"$ref": "#/$defs/c"}},
-            "c": {"type": "string"},
-            "d": {"type": "string"},
-        });
-        let Value::Object(defs) = defs else {
-            unreachable!()
-        };
-        let reached = closure(&defs, vec!["a"]).unwrap();
+        let text: &'static str = Box::leak(
+            json!({
+                "a": {"properties": {"b": {"$ref": "#/$defs/b"}, "$ref": {"type": "string"}}},
+                "b": {"items": {"$ref": "#/$defs/c"}},
+                "c": {"type": "string"},
+                "d": {"type": "string"},
+            })
+            .to_string()
+            .into_boxed_str(),
+        );
+        let defs: Definitions = serde_json::from_str(text).unwrap();
+        let reached = closure(&defs, vec!["a".into()]).unwrap();
         assert_eq!(reached.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
-        assert_eq!(closure(&defs, vec!["x"]).unwrap_err(), "no definition `x`");
+        assert_eq!(
+            closure(&defs, vec!["x".into()]).unwrap_err(),
+            "no definition `x`"
+        );
     }
 }
