@@ -1,4 +1,5 @@
-//! Benchmark: load, render and serialize every environment of the repository, in process.
+//! Benchmark: load, render and serialize every environment of the repository, and check every
+//! rendered object against its Kubernetes schema, in process.
 //!
 //! Run with `cargo bench --bench render`. It prints the median and the fastest of many
 //! iterations per phase; `scripts/bench.sh` times the whole `daactl` process with hyperfine.
@@ -7,6 +8,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use daactl::kubeschema::{Catalog, Verdict};
 use daactl::project::Project;
 use daactl::render::{Renderer, TemplateSet};
 
@@ -50,6 +52,32 @@ fn main() {
             black_box(environment.files());
         }
     });
+    let objects: Vec<&serde_json::Value> = rendered
+        .iter()
+        .flat_map(|environment| environment.resources.iter().map(|r| &r.value))
+        .collect();
+    let check = |catalog: &Catalog| {
+        let schemas = catalog.version("1.33").unwrap();
+        for object in &objects {
+            assert!(matches!(
+                black_box(schemas.check(object)),
+                Verdict::Valid | Verdict::Unknown { .. }
+            ));
+        }
+    };
+    measure("load the Kubernetes 1.33 schemas", 50, || {
+        black_box(Catalog::unloaded().version("1.33").unwrap());
+    });
+    measure(
+        &format!("check {} objects, cold: load + compile", objects.len()),
+        50,
+        || check(&Catalog::unloaded()),
+    );
+    measure(
+        &format!("check {} objects, warm", objects.len()),
+        200,
+        || check(Catalog::embedded()),
+    );
     measure(
         "whole pipeline: load + compile + render + emit",
         200,
