@@ -2,6 +2,7 @@
 
 use anyhow::{Context as _, Result, bail};
 
+use daactl::kubeschema::Catalog;
 use daactl::policy::catalogue::{Policy, Severity};
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::explain;
@@ -38,6 +39,9 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
             .collect();
         let mut targets = Vec::new();
         for ((spec, rendered), set) in specs.iter().zip(&rendered).zip(&sets) {
+            Catalog::embedded()
+                .version(&spec.environment.cluster.kubernetes_version)
+                .with_context(|| format!("{}: `cluster.kubernetes_version`", spec.file))?;
             targets.push(Target {
                 set,
                 env: policy.environment(&rendered.environment)?,
@@ -66,6 +70,9 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
                 "error: which Kubernetes version are these manifests for?\n  hint: pass `--kubernetes-version 1.33`, or run inside a daactl project"
             ),
         };
+        Catalog::embedded()
+            .version(&version)
+            .context("`--kubernetes-version`")?;
         let cwd = std::env::current_dir().context("reading the current folder")?;
         let set = ManifestSet::load(&args.paths, &cwd)?;
         engine::validate(

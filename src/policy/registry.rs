@@ -5,12 +5,14 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    availability, database, environment, image, namespace, network, pod_security, resources,
+    api, availability, database, environment, image, namespace, network, pod_security, resources,
     secrets, storage, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &api::InvalidKubernetesObject,
+    &api::RemovedApiVersion,
     &workload::WorkloadWithoutService,
     &namespace::ObjectOutsideEnvironmentNamespace,
     &namespace::RbacWildcard,

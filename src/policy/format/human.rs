@@ -40,7 +40,7 @@ pub fn render(report: &Report) -> String {
             for unknown in &env.unknown {
                 let _ = writeln!(
                     out,
-                    "    {}: {}[{}]: {}",
+                    "    {}: {} ({}): {}",
                     unknown.file,
                     unknown.object.identity(),
                     unknown.code,

@@ -3,6 +3,7 @@
 //! [`common`] holds what several families share (selectors, the pods CloudNativePG
 //! creates, autoscalers and minimum replicas, namespace roles).
 
+pub mod api;
 pub mod availability;
 pub mod common;
 pub mod database;
