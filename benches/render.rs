@@ -9,6 +9,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use daactl::kubeschema::{Catalog, Verdict};
+use daactl::policy::catalogue::Policy;
+use daactl::policy::engine::{self, Settings, Target};
+use daactl::policy::manifest::ManifestSet;
+use daactl::policy::registry;
+use daactl::policy::rule::{Check, Context};
+use daactl::policy::waiver::Date;
 use daactl::project::Project;
 use daactl::render::{Renderer, TemplateSet};
 
@@ -87,5 +93,85 @@ fn main() {
                 black_box(renderer.render(&spec).unwrap().files());
             }
         },
+    );
+    let policy = Policy::embedded();
+    let validate = |rendered: &[daactl::render::Rendered]| {
+        let sets: Vec<ManifestSet> = rendered
+            .iter()
+            .map(|r| ManifestSet::from_rendered(r, "rendered"))
+            .collect();
+        let targets: Vec<Target<'_>> = sets
+            .iter()
+            .zip(rendered)
+            .map(|(set, r)| Target {
+                set,
+                env: policy.environment(&r.environment).unwrap(),
+                kubernetes_version: "1.33",
+                spec_file: None,
+            })
+            .collect();
+        let report = engine::validate(
+            &targets,
+            &Settings {
+                policy,
+                file_waivers: &[],
+                ignore_waivers: false,
+                today: Date::parse("2026-11-27").unwrap(),
+            },
+        );
+        black_box(report)
+    };
+    measure(
+        &format!(
+            "validate 3 environments: schema + {} rules",
+            registry::RULES.len()
+        ),
+        200,
+        || {
+            validate(&rendered);
+        },
+    );
+    measure(
+        "render + validate 3 environments (load specs, compile templates)",
+        200,
+        || {
+            let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
+            let specs = project.load_specs(&[]).unwrap();
+            let rendered = renderer.render_all(&specs).unwrap();
+            validate(&rendered);
+        },
+    );
+    // Each rule on production, warm: where validation time goes.
+    let production = rendered
+        .iter()
+        .find(|r| r.environment == "production")
+        .unwrap();
+    let set = ManifestSet::from_rendered(production, "rendered");
+    let cx = Context {
+        set: &set,
+        env: policy.environment("production").unwrap(),
+        kubernetes_version: "1.33",
+    };
+    let mut costs: Vec<(Duration, &str)> = registry::RULES
+        .iter()
+        .map(|rule| {
+            let start = Instant::now();
+            for _ in 0..50 {
+                let mut check = Check::default();
+                rule.check(&cx, &mut check);
+                black_box(check);
+            }
+            (start.elapsed() / 50, rule.meta().code)
+        })
+        .collect();
+    costs.sort_by(|a, b| b.cmp(a));
+    let slowest: Vec<String> = costs
+        .iter()
+        .take(5)
+        .map(|(d, code)| format!("{code} {:.3} ms", d.as_secs_f64() * 1e3))
+        .collect();
+    println!(
+        "slowest rules on production (mean of 50): {}",
+        slowest.join(", ")
     );
 }

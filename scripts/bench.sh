@@ -8,6 +8,7 @@ if ! command -v hyperfine >/dev/null; then
 fi
 cargo build --release --locked --quiet
 hyperfine --warmup 5 --runs 50 --shell=none \
+  './target/release/daactl validate -q' \
   './target/release/daactl diff -q' \
   './target/release/daactl render -q' \
   './target/release/daactl render --env production --stdout'
