@@ -1,5 +1,6 @@
-//! GitHub Actions workflow commands: one annotation per unwaived finding, shown on the
-//! pull request's files without code scanning.
+//! GitHub Actions workflow commands: one annotation per finding, shown on the pull
+//! request's files without code scanning. Waived findings stay visible as notices that
+//! carry the waiver's reason.
 
 use std::fmt::Write as _;
 
@@ -9,12 +10,13 @@ use crate::policy::report::Report;
 /// Renders `::error`/`::warning`/`::notice` lines.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    for finding in report.findings().filter(|f| !f.is_waived()) {
-        let level = match finding.severity {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low => "notice",
+    for finding in report.findings() {
+        let level = match (&finding.waiver, finding.severity) {
+            (Some(_), _) | (None, Severity::Low) => "notice",
+            (None, Severity::Critical | Severity::High) => "error",
+            (None, Severity::Medium) => "warning",
         };
+        let state = if finding.is_waived() { ", waived" } else { "" };
         let mut properties = Vec::new();
         if let Some(file) = &finding.file {
             properties.push(format!("file={}", escape_property(file)));
@@ -26,7 +28,7 @@ pub fn render(report: &Report) -> String {
         properties.push(format!(
             "title={}",
             escape_property(&format!(
-                "{} {} ({})",
+                "{} {} ({}{state})",
                 finding.code,
                 finding.name,
                 finding.severity.as_str()
@@ -36,8 +38,16 @@ pub fn render(report: &Report) -> String {
         if !finding.environment.is_empty() {
             message = format!("[{}] {message}", finding.environment);
         }
-        message.push_str("\nhint: ");
-        message.push_str(finding.remediation);
+        match &finding.waiver {
+            Some(waiver) => {
+                message.push_str("\nwaived: ");
+                message.push_str(&waiver.reason);
+            }
+            None => {
+                message.push_str("\nhint: ");
+                message.push_str(finding.remediation);
+            }
+        }
         let _ = writeln!(
             out,
             "::{level} {}::{}",
