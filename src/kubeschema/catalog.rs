@@ -183,19 +183,26 @@ impl VersionSchemas {
         self.name
     }
 
+    /// [`Verdict::Removed`] when this version no longer serves `api_version`/`kind`: the
+    /// cheap part of [`Self::check`], with no schema compiled or object walked.
+    pub fn removal(&self, api_version: &str, kind: &str) -> Option<Verdict> {
+        let removal = self.removed.get(api_version)?.get(kind)?;
+        Some(Verdict::Removed {
+            api_version: removal.api_version.clone(),
+            kind: removal.kind.clone(),
+            removed_in: removal.removed_in.clone(),
+            replacement: removal.replacement.clone(),
+        })
+    }
+
     /// Checks `object` against the schema of its `apiVersion` and `kind`.
     pub fn check(&self, object: &Value) -> Verdict {
         let (api_version, kind) = match identify(object) {
             Ok(identity) => identity,
             Err(violations) => return Verdict::Invalid(violations),
         };
-        if let Some(removal) = self.removed.get(api_version).and_then(|k| k.get(kind)) {
-            return Verdict::Removed {
-                api_version: removal.api_version.clone(),
-                kind: removal.kind.clone(),
-                removed_in: removal.removed_in.clone(),
-                replacement: removal.replacement.clone(),
-            };
+        if let Some(removed) = self.removal(api_version, kind) {
+            return removed;
         }
         let Some(entry) = self.kinds.get(api_version).and_then(|k| k.get(kind)) else {
             return Verdict::Unknown {

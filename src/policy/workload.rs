@@ -152,12 +152,7 @@ pub fn selects(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
         .flatten()
         .all(|expression| {
             let key = expression["key"].as_str().unwrap_or_default();
-            let values: Vec<&str> = expression["values"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let values = expression_values(expression);
             let have = labels.get(key);
             match expression["operator"].as_str() {
                 Some("In") => have.is_some_and(|v| values.contains(v)),
@@ -167,6 +162,16 @@ pub fn selects(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
                 _ => false,
             }
         })
+}
+
+/// The `values` of one `matchExpressions` entry.
+pub fn expression_values(expression: &Value) -> Vec<&str> {
+    expression["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 #[cfg(test)]

@@ -123,12 +123,12 @@ impl Rule for RemovedApiVersion {
         };
         for (index, manifest) in cx.set.manifests.iter().enumerate() {
             out.saw();
-            if let Verdict::Removed {
+            if let Some(Verdict::Removed {
                 api_version,
                 kind,
                 removed_in,
                 replacement,
-            } = schemas.check(&manifest.value)
+            }) = schemas.removal(&manifest.api_version, &manifest.kind)
             {
                 let instead = replacement
                     .map(|r| format!("; use `{r}`"))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::policy::manifest::{Manifest, ManifestSet, string_map};
-use crate::policy::workload::{PodTemplate, pod_templates, selects};
+use crate::policy::workload::{PodTemplate, expression_values, pod_templates, selects};
 
 /// One JSON pointer reference token (RFC 6901): `~` and `/` escaped.
 pub fn token(key: &str) -> String {
@@ -40,12 +40,7 @@ pub fn describe_selector(selector: &Value) -> String {
         .flatten()
     {
         let key = expression["key"].as_str().unwrap_or("?");
-        let values: Vec<&str> = expression["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let values = expression_values(expression);
         parts.push(match expression["operator"].as_str() {
             Some("In") => format!("{key} in ({})", values.join(", ")),
             Some("NotIn") => format!("{key} notin ({})", values.join(", ")),
