@@ -40,8 +40,15 @@ pub struct Settings<'a> {
 /// Validates each target (in parallel) and checks the waiver file once for the whole run.
 pub fn validate(targets: &[Target<'_>], settings: &Settings<'_>) -> Report {
     let codes = registry::codes();
-    let results = crate::parallel::map(targets, |target| validate_one(target, settings, &codes));
-    let mut used = vec![false; settings.file_waivers.len()];
+    let file_waivers = if settings.ignore_waivers {
+        Vec::new()
+    } else {
+        judge(settings.file_waivers, settings.today, &codes)
+    };
+    let results = crate::parallel::map(targets, |target| {
+        validate_one(target, settings, &codes, &file_waivers)
+    });
+    let mut used = vec![false; file_waivers.len()];
     let mut environments = Vec::new();
     for (report, used_here) in results {
         for (slot, here) in used.iter_mut().zip(used_here) {
@@ -50,37 +57,28 @@ pub fn validate(targets: &[Target<'_>], settings: &Settings<'_>) -> Report {
         environments.push(report);
     }
     let mut waiver_findings = Vec::new();
-    if !settings.ignore_waivers {
-        for (waiver, used) in settings.file_waivers.iter().zip(used) {
-            let WaiverSource::File { location } = &waiver.source else {
-                continue;
-            };
-            let mut problems = waiver.problems(settings.today, &codes);
-            if !used && problems.is_empty() {
-                problems.push((
-                    "X003",
-                    format!("waiver of `{}` matched no finding; remove it", waiver.code),
-                ));
-            }
-            for (code, message) in problems {
-                let meta = registry::meta(code).expect("waiver rules are registered");
-                waiver_findings.push(Finding {
-                    code: meta.code,
-                    name: meta.name,
-                    requirement: meta.requirement,
-                    severity: severity(settings.policy, meta),
-                    environment: String::new(),
-                    object: None,
-                    pointer: String::new(),
-                    file: Some(location.file.clone()),
-                    line: location.line,
-                    column: location.col,
-                    message,
-                    remediation: meta.remediation,
-                    status: "fail",
-                    waiver: None,
-                });
-            }
+    for (judged, used) in file_waivers.into_iter().zip(used) {
+        let WaiverSource::File { location } = &judged.waiver.source else {
+            continue;
+        };
+        for (code, message) in judged.own_findings(used) {
+            let meta = registry::meta(code).expect("waiver rules are registered");
+            waiver_findings.push(Finding {
+                code: meta.code,
+                name: meta.name,
+                requirement: meta.requirement,
+                severity: severity(settings.policy, meta),
+                environment: String::new(),
+                object: None,
+                pointer: String::new(),
+                file: Some(location.file.clone()),
+                line: location.line,
+                column: location.col,
+                message,
+                remediation: meta.remediation,
+                status: "fail",
+                waiver: None,
+            });
         }
     }
     Report {
@@ -98,10 +96,56 @@ pub fn severity(policy: &Policy, meta: &RuleMeta) -> Severity {
         .map_or(Severity::High, |r| r.priority)
 }
 
+/// A waiver and what is wrong with it, judged once per run: only a waiver without
+/// problems applies to findings.
+struct Judged<'w> {
+    waiver: &'w Waiver,
+    problems: Vec<(&'static str, String)>,
+}
+
+impl Judged<'_> {
+    /// Whether it waives a finding of `code` about `object` in `environment`.
+    fn applies(
+        &self,
+        code: &str,
+        environment: &str,
+        object: Option<(&str, Option<&str>, &str)>,
+    ) -> bool {
+        self.problems.is_empty() && self.waiver.matches(code, environment, object)
+    }
+
+    /// The findings about the waiver itself: its problems, or X003 when it is valid but
+    /// matched nothing.
+    fn own_findings(self, used: bool) -> Vec<(&'static str, String)> {
+        let mut problems = self.problems;
+        if !used && problems.is_empty() {
+            problems.push((
+                "X003",
+                format!(
+                    "waiver of `{}` matched no finding; remove it",
+                    self.waiver.code
+                ),
+            ));
+        }
+        problems
+    }
+}
+
+fn judge<'w>(waivers: &'w [Waiver], today: Date, codes: &[&str]) -> Vec<Judged<'w>> {
+    waivers
+        .iter()
+        .map(|waiver| Judged {
+            waiver,
+            problems: waiver.problems(today, codes),
+        })
+        .collect()
+}
+
 fn validate_one(
     target: &Target<'_>,
     settings: &Settings<'_>,
     codes: &[&str],
+    file_waivers: &[Judged<'_>],
 ) -> (EnvironmentReport, Vec<bool>) {
     let cx = Context {
         set: target.set,
@@ -109,13 +153,14 @@ fn validate_one(
         kubernetes_version: target.kubernetes_version,
     };
     let environment = target.env.name.as_str();
-    let mut annotation_waivers = if settings.ignore_waivers {
+    let written_on_objects = if settings.ignore_waivers {
         Vec::new()
     } else {
         waiver::from_annotations(target.set)
     };
+    let annotation_waivers = judge(&written_on_objects, settings.today, codes);
     let mut annotation_used = vec![false; annotation_waivers.len()];
-    let mut file_used = vec![false; settings.file_waivers.len()];
+    let mut file_used = vec![false; file_waivers.len()];
     let mut findings = Vec::new();
     let mut unknown = Vec::new();
     let mut evaluated: BTreeMap<&str, usize> = BTreeMap::new();
@@ -144,20 +189,18 @@ fn validate_one(
             let coordinates =
                 object.map(|m| (m.kind.as_str(), m.namespace.as_deref(), m.name.as_str()));
             let mut applied = None;
-            if !settings.ignore_waivers {
-                if let Some(i) = annotation_waivers.iter().position(|w| {
-                    w.matches(meta.code, environment, coordinates)
-                        && w.is_valid(settings.today, codes)
-                }) {
-                    annotation_used[i] = true;
-                    applied = Some(applied_waiver(&annotation_waivers[i]));
-                } else if let Some(i) = settings.file_waivers.iter().position(|w| {
-                    w.matches(meta.code, environment, coordinates)
-                        && w.is_valid(settings.today, codes)
-                }) {
-                    file_used[i] = true;
-                    applied = Some(applied_waiver(&settings.file_waivers[i]));
-                }
+            if let Some(i) = annotation_waivers
+                .iter()
+                .position(|w| w.applies(meta.code, environment, coordinates))
+            {
+                annotation_used[i] = true;
+                applied = Some(applied_waiver(annotation_waivers[i].waiver));
+            } else if let Some(i) = file_waivers
+                .iter()
+                .position(|w| w.applies(meta.code, environment, coordinates))
+            {
+                file_used[i] = true;
+                applied = Some(applied_waiver(file_waivers[i].waiver));
             }
             findings.push(finding(
                 settings.policy,
@@ -171,21 +214,16 @@ fn validate_one(
     }
 
     // Waivers written on objects are checked per environment, where the object is.
-    for (waiver, used) in annotation_waivers.drain(..).zip(annotation_used) {
-        let WaiverSource::Annotation { manifest } = waiver.source else {
+    for (judged, used) in annotation_waivers.into_iter().zip(annotation_used) {
+        let WaiverSource::Annotation { manifest } = judged.waiver.source else {
             continue;
         };
-        let mut problems = waiver.problems(settings.today, codes);
-        if !used && problems.is_empty() {
-            problems.push((
-                "X003",
-                format!("waiver of `{}` matched no finding; remove it", waiver.code),
-            ));
-        }
+        let code_waived = judged.waiver.code.clone();
+        let problems = judged.own_findings(used);
         let object = &target.set.manifests[manifest];
         let pointer = format!(
             "/metadata/annotations/{}",
-            format!("{}{}", waiver::ANNOTATION_PREFIX, waiver.code).replace('/', "~1")
+            format!("{}{code_waived}", waiver::ANNOTATION_PREFIX).replace('/', "~1")
         );
         for (code, message) in problems {
             let meta = registry::meta(code).expect("waiver rules are registered");

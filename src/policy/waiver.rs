@@ -194,11 +194,6 @@ impl Waiver {
         }
         problems
     }
-
-    /// Whether it may suppress findings: a reason-less, unknown or expired waiver may not.
-    pub fn is_valid(&self, today: Date, known_codes: &[&str]) -> bool {
-        self.problems(today, known_codes).is_empty()
-    }
 }
 
 /// The waivers written as annotations on the objects of a set.
