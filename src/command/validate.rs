@@ -6,7 +6,7 @@ use daactl::kubeschema::Catalog;
 use daactl::policy::catalogue::{Policy, Severity};
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::explain;
-use daactl::policy::format::{self, Format};
+use daactl::policy::format;
 use daactl::policy::manifest::ManifestSet;
 use daactl::policy::waiver::{self, Date, Waiver};
 use daactl::project::{Project, RENDERED_DIR};
@@ -85,15 +85,15 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
             &settings,
         )
     };
-    let format = match args.format {
-        ValidateFormat::Human => Format::Human,
-        ValidateFormat::Json => Format::Json,
-        ValidateFormat::Sarif => Format::Sarif,
-        ValidateFormat::Junit => Format::Junit,
-        ValidateFormat::Github => Format::Github,
-        ValidateFormat::Markdown => Format::Markdown,
+    let text = match args.format {
+        ValidateFormat::Human => format::human::render(&report),
+        ValidateFormat::Json => format::json(&report),
+        ValidateFormat::Sarif => format::sarif::render(&report),
+        ValidateFormat::Junit => format::junit::render(&report),
+        ValidateFormat::Github => format::github::render(&report),
+        ValidateFormat::Markdown => format::matrix::render(&report),
     };
-    write_stdout(format::render(&report, format).as_bytes())?;
+    write_stdout(text.as_bytes())?;
     let threshold = match args.fail_on {
         FailOn::Critical => Some(Severity::Critical),
         FailOn::High => Some(Severity::High),

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::catalogue::{Policy, Status};
 use super::engine::severity;
 use super::registry;
+use super::report::tally;
 use super::rule::RuleMeta;
 
 /// What `daactl explain <CODE>` prints, or `None` for an unknown code.
@@ -119,21 +120,13 @@ pub fn rules_table() -> String {
             requirement.rules.join(" ")
         );
     }
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for requirement in &policy.requirements {
-        let status = requirement.status.as_str();
-        match counts.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((status, 1)),
-        }
-    }
-    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let counts = tally(policy.requirements.iter().map(|r| r.status.as_str()));
     let _ = writeln!(
         out,
         "\n{} rules; {} requirements: {}",
         registry::all().len(),
         policy.requirements.len(),
-        counts.join(", ")
+        counts
     );
     out
 }

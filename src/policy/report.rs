@@ -223,3 +223,19 @@ impl Report {
         failing || (deny_unknown && self.environments.iter().any(|e| !e.unknown.is_empty()))
     }
 }
+
+/// How many of each label, in the order labels first appear: `3 pass, 2 unknown`.
+pub fn tally<'a>(labels: impl IntoIterator<Item = &'a str>) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for label in labels {
+        match counts.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((label, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(label, n)| format!("{n} {label}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::policy::report::{Finding, Outcome, Report};
+use crate::policy::report::{Finding, Outcome, Report, tally};
 
 /// Renders the report for a terminal or a log.
 pub fn render(report: &Report) -> String {
@@ -48,19 +48,13 @@ pub fn render(report: &Report) -> String {
                 );
             }
         }
-        let mut tally: Vec<(Outcome, usize)> = Vec::new();
-        for requirement in &env.requirements {
-            match tally.iter_mut().find(|(o, _)| *o == requirement.outcome) {
-                Some((_, n)) => *n += 1,
-                None => tally.push((requirement.outcome, 1)),
-            }
-        }
-        tally.sort_by_key(|(o, _)| *o as u8);
-        let tally: Vec<String> = tally
-            .iter()
-            .map(|(o, n)| format!("{n} {}", o.as_str()))
-            .collect();
-        let _ = writeln!(out, "\n  requirements: {}\n", tally.join(", "));
+        let mut outcomes: Vec<Outcome> = env.requirements.iter().map(|r| r.outcome).collect();
+        outcomes.sort_by_key(|o| *o as u8);
+        let _ = writeln!(
+            out,
+            "\n  requirements: {}\n",
+            tally(outcomes.iter().map(|o| o.as_str()))
+        );
     }
     if !report.waiver_findings.is_empty() {
         let _ = writeln!(out, "waiver file:");
