@@ -52,12 +52,11 @@ fn run_case(case: &Path) -> Report {
     };
     let set =
         ManifestSet::load(&files, &base).unwrap_or_else(|err| panic!("{}: {err}", case.display()));
-    let first_text = &set
+    let first_text = set
         .manifests
         .first()
         .expect("a fixture holds objects")
-        .file
-        .text;
+        .text();
     let env_name = first_text
         .lines()
         .next()

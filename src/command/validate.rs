@@ -34,17 +34,17 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
             .context("no project to render; pass manifest PATHS or run inside a daactl project")?;
         let (specs, rendered) = load_and_render(project, &args.selection)?;
         let sets: Vec<ManifestSet> = rendered
-            .iter()
+            .into_iter()
             .map(|r| ManifestSet::from_rendered(r, RENDERED_DIR))
             .collect();
         let mut targets = Vec::new();
-        for ((spec, rendered), set) in specs.iter().zip(&rendered).zip(&sets) {
+        for (spec, set) in specs.iter().zip(&sets) {
             Catalog::embedded()
                 .version(&spec.environment.cluster.kubernetes_version)
                 .with_context(|| format!("{}: `cluster.kubernetes_version`", spec.file))?;
             targets.push(Target {
                 set,
-                env: policy.environment(&rendered.environment)?,
+                env: policy.environment(&spec.environment.name)?,
                 kubernetes_version: &spec.environment.cluster.kubernetes_version,
                 spec_file: Some(&spec.file),
             });

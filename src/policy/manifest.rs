@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -18,8 +18,23 @@ use crate::yaml;
 pub struct SourceFile {
     /// The path as shown to users: relative to the project (or as given) with `/`.
     pub path: String,
-    /// Its text, to find lines in when a finding needs one.
-    pub text: String,
+    /// Its text, to find lines in when a finding needs one. A rendered object's file is
+    /// written out only then, from the object and [`Self::template`]: most objects have no
+    /// finding, so emitting every file up front would be wasted work.
+    text: OnceLock<String>,
+    /// The template that rendered the file's one object, for a file not read from disk.
+    template: Option<String>,
+}
+
+impl SourceFile {
+    /// A file read from disk.
+    fn read(path: String, text: String) -> Self {
+        Self {
+            path,
+            text: OnceLock::from(text),
+            template: None,
+        }
+    }
 }
 
 /// One Kubernetes object.
@@ -68,7 +83,15 @@ impl Manifest {
     /// The 1-based line and column of the value at `pointer`, or of its deepest present
     /// ancestor.
     pub fn locate(&self, pointer: &str) -> (usize, usize) {
-        yaml::locate(&self.file.text, self.document, pointer).unwrap_or((1, 1))
+        yaml::locate(self.text(), self.document, pointer).unwrap_or((1, 1))
+    }
+
+    /// The text of its file: as read, or for a rendered object the file daactl writes for it.
+    pub fn text(&self) -> &str {
+        self.file.text.get_or_init(|| {
+            let template = self.file.template.as_deref().unwrap_or_default();
+            crate::render::document(template, &self.value)
+        })
     }
 
     /// `metadata.labels`, empty when absent.
@@ -143,24 +166,22 @@ pub struct ManifestSet {
 impl ManifestSet {
     /// The objects of a fresh render, each in the file it is committed as:
     /// `<rendered_dir>/<env>/<file>`.
-    pub fn from_rendered(rendered: &Rendered, rendered_dir: &str) -> Self {
+    pub fn from_rendered(rendered: Rendered, rendered_dir: &str) -> Self {
+        let environment = rendered.environment;
         let manifests = rendered
             .resources
-            .iter()
+            .into_iter()
             .map(|resource| Manifest {
-                api_version: resource.api_version.clone(),
-                kind: resource.kind.clone(),
-                namespace: resource.namespace.clone(),
-                name: resource.name.clone(),
-                value: resource.value.clone(),
                 file: Arc::new(SourceFile {
-                    path: format!(
-                        "{rendered_dir}/{}/{}",
-                        rendered.environment,
-                        resource.file_name()
-                    ),
-                    text: resource.to_yaml(),
+                    path: format!("{rendered_dir}/{environment}/{}", resource.file_name()),
+                    text: OnceLock::new(),
+                    template: Some(resource.template),
                 }),
+                api_version: resource.api_version,
+                kind: resource.kind,
+                namespace: resource.namespace,
+                name: resource.name,
+                value: resource.value,
                 document: 0,
             })
             .collect();
@@ -206,7 +227,7 @@ impl ManifestSet {
             col: err.col,
             message: err.message,
         })?;
-        let file = Arc::new(SourceFile { path, text });
+        let file = Arc::new(SourceFile::read(path, text));
         for (index, document) in documents.into_iter().enumerate() {
             let not_an_object = |message: &str| ManifestError::NotAnObject {
                 path: file.path.clone(),

@@ -56,12 +56,14 @@ impl Resource {
     /// Its canonical text: a `---` line, a `# Source:` line as `helm template` prints, and
     /// the object.
     pub fn to_yaml(&self) -> String {
-        format!(
-            "---\n# Source: {}\n{}",
-            self.template,
-            yaml::emit(&self.value)
-        )
+        document(&self.template, &self.value)
     }
+}
+
+/// The canonical text of one rendered object: a `---` line, a `# Source:` line naming the
+/// template, and the object.
+pub fn document(template: &str, value: &Value) -> String {
+    format!("---\n# Source: {template}\n{}", yaml::emit(value))
 }
 
 /// The objects of one environment, in install order.
