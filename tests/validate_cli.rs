@@ -18,12 +18,25 @@ fn validate(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn the_repositorys_own_environments_validate_with_no_failing_finding() {
-    let (code, stdout, stderr) = validate(&[]);
+    let (code, stdout, stderr) = validate(&["--format", "json"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    for env in ["development", "staging", "production"] {
-        assert!(stdout.contains(&format!("{env}: ")), "{stdout}");
-    }
-    assert!(stdout.contains("0 failing"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let environments: Vec<&str> = report["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(environments, ["development", "production", "staging"]);
+    let failing: Vec<&serde_json::Value> = report["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["findings"].as_array().unwrap())
+        .chain(report["waiver_findings"].as_array().unwrap())
+        .filter(|f| f["status"] != "waived")
+        .collect();
+    assert!(failing.is_empty(), "{failing:#?}");
 }
 
 #[test]
@@ -120,10 +133,13 @@ fn waived_findings_are_reported_as_waived_in_every_format() {
     let case = "tests/fixtures/policy/X003/pass/used";
     let waivers = "tests/fixtures/policy/X003/pass/used/daactl-waivers.toml";
     let args = ["--env", "production", "--waivers", waivers, case];
-    let (code, human, _) = validate(&args);
+    let (_, human, _) = validate(&args);
     assert!(human.contains("waived[K206-5]"), "{human}");
     assert!(human.contains("reason: lease renewal"), "{human}");
-    let _ = code;
+    // The waiver is what keeps K206-5 from failing: without waivers it fails.
+    let (_, unwaived, _) = validate(&["--env", "production", "--no-waivers", case]);
+    assert!(unwaived.contains("error[K206-5]"), "{unwaived}");
+    assert!(!human.contains("error[K206-5]"), "{human}");
     let with_format = |format: &str| {
         let mut all = args.to_vec();
         all.extend(["--format", format]);
@@ -186,6 +202,13 @@ fn github_annotations_carry_file_line_and_title() {
 #[test]
 fn junit_is_well_formed_xml() {
     let (_, xml, _) = validate(&["--env", "production", "--format", "junit", EXAMPLE]);
+    let (_, json, _) = validate(&["--env", "production", "--format", "json", EXAMPLE]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let findings = report["environments"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(findings > 0);
     let Some(python) = common::tool("venv/bin/python3") else {
         return;
     };
@@ -196,15 +219,23 @@ fn junit_is_well_formed_xml() {
         .args([
             "-c",
             "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); \
-             print(r.tag, r.get('tests'), r.get('failures'), len(r.findall('testsuite')))",
+             print(r.tag, r.get('tests'), r.get('failures'), len(r.findall('.//failure')))",
         ])
         .arg(&file)
         .output()
         .unwrap();
     let (code, stdout, stderr) = outcome(&output);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("testsuites "), "{stdout}");
-    assert!(!stdout.contains(" 0 1"), "failures are counted: {stdout}");
+    let fields: Vec<&str> = stdout.split_whitespace().collect();
+    let [tag, tests, failures, failure_elements] = fields[..] else {
+        panic!("{stdout}");
+    };
+    assert_eq!(tag, "testsuites");
+    // Every finding is one failing test case, counted in the header too; rules that found
+    // nothing are passing (or skipped) cases besides.
+    assert_eq!(failures, findings.to_string(), "{stdout}");
+    assert_eq!(failure_elements, findings.to_string(), "{stdout}");
+    assert!(tests.parse::<usize>().unwrap() > findings, "{stdout}");
 }
 
 /// SARIF is checked twice: against the SARIF 2.1.0 JSON Schema that ships with Microsoft's
