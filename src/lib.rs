@@ -14,4 +14,5 @@ pub mod policy;
 pub mod project;
 pub mod render;
 pub mod spec;
+pub mod variance;
 pub mod yaml;

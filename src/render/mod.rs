@@ -71,6 +71,8 @@ pub fn document(template: &str, value: &Value) -> String {
 pub struct Rendered {
     /// The environment's name.
     pub environment: String,
+    /// The namespaces daactl creates, as `(role, name)` in the spec's fixed role order.
+    pub namespaces: Vec<(String, String)>,
     /// The objects.
     pub resources: Vec<Resource>,
 }
@@ -201,6 +203,13 @@ impl Renderer {
         });
         Ok(Rendered {
             environment: spec.environment.name.clone(),
+            namespaces: spec
+                .environment
+                .namespaces
+                .by_role()
+                .iter()
+                .map(|(role, namespace)| ((*role).to_owned(), namespace.name.clone()))
+                .collect(),
             resources,
         })
     }

@@ -131,3 +131,46 @@ pub fn pyyaml(stream: &str) -> Option<Vec<serde_json::Value>> {
     );
     Some(serde_json::from_slice(&output.stdout).expect("PyYAML's output is JSON"))
 }
+
+/// Renders every environment of the project in `root` with the built-in templates.
+pub fn render_project(root: &Path) -> Vec<Rendered> {
+    let project = Project::discover(Some(root), root).expect("a project");
+    let renderer =
+        Renderer::new(TemplateSet::embedded().expect("templates load")).expect("templates compile");
+    project
+        .load_specs(&[])
+        .expect("the specs are valid")
+        .iter()
+        .map(|spec| renderer.render(spec).expect("the specs render"))
+        .collect()
+}
+
+/// A project holding the repository's environments with `extra` more services in each, all
+/// copies of `knowledge-service` named `service-01`, `service-02`, ...: the scaled case.
+pub fn scaled_project(extra: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let environments = dir.path().join("environments");
+    std::fs::create_dir_all(&environments).unwrap();
+    for entry in std::fs::read_dir(repo().join("environments")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut spec: toml::Table = toml::from_str(&text).unwrap();
+        let services = spec["services"].as_table_mut().unwrap();
+        let template = services["knowledge-service"].clone();
+        for n in 1..=extra {
+            let name = format!("service-{n:02}");
+            let copy = toml::to_string(&template)
+                .unwrap()
+                .replace("knowledge-service", &name);
+            let mut service: toml::Table = toml::from_str(&copy).unwrap();
+            service.insert("image".into(), toml::Value::String(name.clone()));
+            services.insert(name, toml::Value::Table(service));
+        }
+        std::fs::write(
+            environments.join(path.file_name().unwrap()),
+            toml::to_string(&spec).unwrap(),
+        )
+        .unwrap();
+    }
+    dir
+}
