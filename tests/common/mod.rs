@@ -5,6 +5,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod equivalence;
+
 use daactl::project::Project;
 use daactl::render::{Rendered, Renderer, TemplateSet};
 
