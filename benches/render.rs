@@ -116,6 +116,7 @@ fn main() {
                 env: policy.environment(name).unwrap(),
                 kubernetes_version: "1.33",
                 spec_file: None,
+                parity: None,
             })
             .collect();
         black_box(engine::validate(&targets, &settings))
@@ -146,6 +147,7 @@ fn main() {
         set: &sets[1],
         env: policy.environment("production").unwrap(),
         kubernetes_version: "1.33",
+        parity: None,
     };
     let mut costs: Vec<(Duration, &str)> = registry::RULES
         .iter()

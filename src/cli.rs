@@ -98,6 +98,26 @@ Examples:
 Exit codes: 0 no unwaived finding at or above --fail-on, 1 there is one, 2 error.")]
     Validate(ValidateArgs),
 
+    /// List how environments differ; exit 1 if beyond scale and data (REQ-T245)
+    #[command(after_help = "\
+Every object and field that differs between environments is listed with each environment's
+value and judged: allowed (scale, data, release, derived, platform, or naming: only the
+environment's own namespace names differ), or a VIOLATION. The allow-list, with a reason for
+each entry, is schemas/parity.toml; the environment it names as reference (production) is the
+one the others are compared with.
+
+Without PATHS, the selected environments (default all) are rendered fresh. With PATHS, each is
+a folder of one environment's manifests, named after it (like rendered/staging).
+
+Examples:
+  daactl parity                                   every environment
+  daactl parity --violations                      only what is not allowed
+  daactl parity --env staging --env production --format json
+  daactl parity rendered/staging rendered/production
+
+Exit codes: 0 only allowed differences, 1 a violation, 2 error.")]
+    Parity(ParityArgs),
+
     /// List every rule and every requirement with its status
     #[command(after_help = "\
 Examples:
@@ -214,6 +234,34 @@ pub enum RulesFormat {
     Json,
     /// The rule reference of docs/rules.md.
     Markdown,
+}
+
+/// Output formats of `parity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParityFormat {
+    /// Objects with their differing fields, one line each.
+    Human,
+    /// The versioned JSON report (`daactl.parity/v1`).
+    Json,
+}
+
+/// Arguments of `parity`.
+#[derive(Debug, Args)]
+pub struct ParityArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Folders of manifests, one per environment, to compare instead of fresh renders
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ParityFormat::Human)]
+    pub format: ParityFormat,
+
+    /// List only violations (allowed differences are still counted)
+    #[arg(long)]
+    pub violations: bool,
 }
 
 /// Arguments of `validate`.

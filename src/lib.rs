@@ -10,6 +10,7 @@ pub mod kubeschema;
 pub mod location;
 pub mod output;
 pub mod parallel;
+pub mod parity;
 pub mod policy;
 pub mod project;
 pub mod render;

@@ -2,18 +2,22 @@
 //!
 //! Layout: `tests/fixtures/policy/<CODE>/{pass,fail}/<case>.yaml`, or `<case>/` holding
 //! several YAML files and optionally a `daactl-waivers.toml`. A first line `# env: <name>`
-//! picks the environment's policy parameters (default `production`). A `pass` case yields
+//! picks the environment's policy parameters (default `production`). A case folder holding
+//! only folders compares environments: each folder is one, named after it, and the case is
+//! validated with their parity (rule E245-1). A `pass` case yields
 //! no finding of its rule; a `fail` case yields at least one unwaived finding, and the
 //! findings of each rule's fail cases are snapshotted.
 
 use std::path::{Path, PathBuf};
 
+use daactl::parity::{self, AllowList, Parity};
 use daactl::policy::catalogue::Policy;
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::manifest::ManifestSet;
 use daactl::policy::registry;
 use daactl::policy::report::Report;
 use daactl::policy::waiver::{self, Date, Waiver};
+use daactl::variance::Variance;
 
 mod common;
 
@@ -36,8 +40,71 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
     cases
 }
 
-/// Validates one fixture case as its environment.
+/// The environment folders of a case that compares environments (rule E245-1): a case
+/// folder whose entries are folders, each named after its environment.
+fn environment_folders(case: &Path) -> Vec<PathBuf> {
+    if !case.is_dir() {
+        return Vec::new();
+    }
+    let entries = cases(case);
+    if entries.iter().all(|e| e.is_dir()) {
+        entries
+    } else {
+        Vec::new()
+    }
+}
+
+/// Validates a case of several environments together, with their parity.
+fn run_environments(folders: &[PathBuf]) -> Report {
+    let base = fixtures();
+    let named: Vec<(String, ManifestSet)> = folders
+        .iter()
+        .map(|folder| {
+            let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+            let set = ManifestSet::load(std::slice::from_ref(folder), &base)
+                .unwrap_or_else(|err| panic!("{}: {err}", folder.display()));
+            (name, set)
+        })
+        .collect();
+    let renders: Vec<_> = named
+        .iter()
+        .map(|(name, set)| parity::as_render(name, set))
+        .collect();
+    let variance = Variance::of(&renders);
+    let parity = Parity::of(&variance, &AllowList::embedded().unwrap());
+    let views: Vec<_> = (0..named.len())
+        .map(|env| parity.environment(&variance, env))
+        .collect();
+    let policy = Policy::embedded();
+    let targets: Vec<Target<'_>> = named
+        .iter()
+        .zip(&views)
+        .map(|((name, set), view)| Target {
+            set,
+            env: policy.environment(name).unwrap(),
+            kubernetes_version: "1.33",
+            spec_file: None,
+            parity: Some(view),
+        })
+        .collect();
+    engine::validate(
+        &targets,
+        &Settings {
+            policy,
+            file_waivers: &[],
+            ignore_waivers: false,
+            today: TODAY,
+        },
+    )
+}
+
+/// Validates one fixture case as its environment, or as its environments when it holds one
+/// folder per environment.
 fn run_case(case: &Path) -> Report {
+    let folders = environment_folders(case);
+    if !folders.is_empty() {
+        return run_environments(&folders);
+    }
     let base = fixtures();
     let (files, waivers): (Vec<PathBuf>, Vec<Waiver>) = if case.is_dir() {
         let waiver_file = case.join(waiver::WAIVER_FILE);
@@ -71,6 +138,7 @@ fn run_case(case: &Path) -> Report {
             env,
             kubernetes_version: "1.33",
             spec_file: None,
+            parity: None,
         }],
         &Settings {
             policy,

@@ -1,6 +1,7 @@
 //! Command handlers: the edge where typed errors become `anyhow` with context.
 
 mod diff;
+mod parity;
 mod render;
 mod validate;
 
@@ -64,6 +65,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 open(cli.project.as_deref()).ok()
             };
             validate::run(&session, project.as_ref(), &args)
+        }
+        Command::Parity(args) => {
+            let project = if args.paths.is_empty() {
+                Some(open(cli.project.as_deref())?)
+            } else {
+                open(cli.project.as_deref()).ok()
+            };
+            parity::run(project.as_ref(), &args)
         }
         Command::Rules { format } => validate::rules(format),
         Command::Explain { id } => validate::explain(&id),

@@ -3,6 +3,7 @@
 use anyhow::{Context as _, Result, bail};
 
 use daactl::kubeschema::Catalog;
+use daactl::parity::{AllowList, EnvironmentParity, Parity};
 use daactl::policy::catalogue::{Policy, Severity};
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::explain;
@@ -10,9 +11,44 @@ use daactl::policy::format;
 use daactl::policy::manifest::ManifestSet;
 use daactl::policy::waiver::{self, Date, Waiver};
 use daactl::project::{Project, RENDERED_DIR};
+use daactl::render::Rendered;
+use daactl::variance::Variance;
 
 use super::{Outcome, Session, load_and_render, progress, write_stdout};
-use crate::cli::{FailOn, RulesFormat, ValidateArgs, ValidateFormat};
+use crate::cli::{FailOn, RulesFormat, Selection, ValidateArgs, ValidateFormat};
+
+/// How each of `rendered` compares with the reference environment (REQ-T245). Parity is
+/// judged across every environment of the project, also when `--env` selects fewer; if the
+/// others cannot be rendered, the selected ones are compared among themselves.
+fn parity_views(
+    project: &Project,
+    args: &ValidateArgs,
+    rendered: &[Rendered],
+) -> Result<Vec<Option<EnvironmentParity>>> {
+    let everything = if args.selection.environments.is_empty() {
+        None
+    } else {
+        let all = Selection {
+            environments: Vec::new(),
+            templates: args.selection.templates.clone(),
+        };
+        load_and_render(project, &all).ok().map(|(_, r)| r)
+    };
+    let compared = everything.as_deref().unwrap_or(rendered);
+    if compared.len() < 2 {
+        return Ok(vec![None; rendered.len()]);
+    }
+    let variance = Variance::of(compared);
+    let parity = Parity::of(&variance, &AllowList::embedded()?);
+    Ok(rendered
+        .iter()
+        .map(|r| {
+            variance
+                .index(&r.environment)
+                .map(|env| parity.environment(&variance, env))
+        })
+        .collect())
+}
 
 /// Validates fresh renders of the selected environments, or the manifests in `args.paths`.
 pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) -> Result<Outcome> {
@@ -33,12 +69,13 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
         let project = project
             .context("no project to render; pass manifest PATHS or run inside a daactl project")?;
         let (specs, rendered) = load_and_render(project, &args.selection)?;
+        let parity = parity_views(project, args, &rendered)?;
         let sets: Vec<ManifestSet> = rendered
             .into_iter()
             .map(|r| ManifestSet::from_rendered(r, RENDERED_DIR))
             .collect();
         let mut targets = Vec::new();
-        for (spec, set) in specs.iter().zip(&sets) {
+        for ((spec, set), parity) in specs.iter().zip(&sets).zip(&parity) {
             Catalog::embedded()
                 .version(&spec.environment.cluster.kubernetes_version)
                 .with_context(|| format!("{}: `cluster.kubernetes_version`", spec.file))?;
@@ -47,6 +84,7 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
                 env: policy.environment(&spec.environment.name)?,
                 kubernetes_version: &spec.environment.cluster.kubernetes_version,
                 spec_file: Some(&spec.file),
+                parity: parity.as_ref(),
             });
         }
         engine::validate(&targets, &settings)
@@ -81,6 +119,7 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
                 env,
                 kubernetes_version: &version,
                 spec_file: None,
+                parity: None,
             }],
             &settings,
         )

@@ -12,6 +12,7 @@ use super::report::{
 };
 use super::rule::{Check, Context, RawFinding, RuleMeta};
 use super::waiver::{self, Date, Waiver, WaiverSource};
+use crate::parity::EnvironmentParity;
 
 /// One environment to validate.
 pub struct Target<'a> {
@@ -23,6 +24,8 @@ pub struct Target<'a> {
     pub kubernetes_version: &'a str,
     /// The environment's spec file, where findings about the environment as a whole point.
     pub spec_file: Option<&'a str>,
+    /// How it compares with the reference environment (REQ-T245), when known.
+    pub parity: Option<&'a EnvironmentParity>,
 }
 
 /// Settings of a validation run.
@@ -151,6 +154,7 @@ fn validate_one(
         set: target.set,
         env: target.env,
         kubernetes_version: target.kubernetes_version,
+        parity: target.parity,
     };
     let environment = target.env.name.as_str();
     let written_on_objects = if settings.ignore_waivers {

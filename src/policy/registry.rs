@@ -5,12 +5,13 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    api, availability, database, environment, image, namespace, network, pod_security, resources,
-    secrets, storage, waivers, workload,
+    api, availability, database, environment, image, namespace, network, parity, pod_security,
+    resources, secrets, storage, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &parity::EnvironmentParity,
     &api::InvalidKubernetesObject,
     &api::RemovedApiVersion,
     &workload::WorkloadWithoutService,

@@ -2,9 +2,11 @@
 
 use super::catalogue::EnvironmentPolicy;
 use super::manifest::ManifestSet;
+use crate::parity::EnvironmentParity;
 
 /// Everything `daactl rules` and `daactl explain` print about a rule. Codes are stable and
-/// never reused: `K` rules read Kubernetes manifests, `X` rules are about waivers.
+/// never reused: `E` rules compare environments, `K` rules read one environment's Kubernetes
+/// manifests, `X` rules are about waivers.
 #[derive(Debug)]
 pub struct RuleMeta {
     /// Stable code, `<artifact letter><requirement number>-<n>`, e.g. `K206-2`.
@@ -31,6 +33,9 @@ pub struct Context<'a> {
     pub env: &'a EnvironmentPolicy,
     /// The Kubernetes minor version the objects are meant for, e.g. `1.33`.
     pub kubernetes_version: &'a str,
+    /// How the environment compares with the reference environment; `None` when no other
+    /// environment was rendered alongside it.
+    pub parity: Option<&'a EnvironmentParity>,
 }
 
 /// A finding as a rule reports it: which object, where in it, and what is wrong.
