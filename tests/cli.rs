@@ -85,6 +85,24 @@ fn broken_rules_are_all_reported() {
 }
 
 #[test]
+fn an_environment_may_not_take_the_name_of_a_shared_tree() {
+    let dir = minimal_project(replace(
+        "name = \"minimal\"\n\n[cluster]",
+        "name = \"helm\"\n\n[cluster]",
+    ));
+    std::fs::rename(
+        dir.path().join("environments/minimal.toml"),
+        dir.path().join("environments/helm.toml"),
+    )
+    .unwrap();
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.contains("environments/helm.toml:4:8: error: `name`: `helm` is reserved: rendered/helm holds what daactl builds from every environment together"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn unknown_environment() {
     let dir = minimal_project(|t| t);
     insta::assert_snapshot!(fails_with_2(dir.path(), &["render", "--env", "prod"]));

@@ -70,6 +70,16 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         );
     }
     check.pattern(&root.key("name"), &env.name, &p.dns_label, "a DNS label");
+    if crate::project::SHARED_TREES.contains(&env.name.as_str()) {
+        check.fail(
+            root.key("name"),
+            format!(
+                "`{}` is reserved: rendered/{} holds what daactl builds from every environment together",
+                env.name, env.name
+            ),
+            Some("choose another name for the environment (and its file)".to_owned()),
+        );
+    }
 
     let cluster = root.key("cluster");
     let version = &env.cluster.kubernetes_version;
