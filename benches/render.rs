@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use daactl::kubeschema::{Catalog, Verdict};
+use daactl::parity::{AllowList, EnvironmentParity, Parity};
 use daactl::policy::catalogue::Policy;
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::manifest::ManifestSet;
@@ -17,6 +18,7 @@ use daactl::policy::rule::{Check, Context};
 use daactl::policy::waiver::Date;
 use daactl::project::Project;
 use daactl::render::{Renderer, TemplateSet};
+use daactl::variance::Variance;
 
 fn measure(name: &str, iterations: usize, mut work: impl FnMut()) {
     work(); // warm up lazily compiled patterns and caches
@@ -94,6 +96,14 @@ fn main() {
             }
         },
     );
+    let allow = AllowList::embedded().unwrap();
+    measure("variance model of 3 environments", 200, || {
+        black_box(Variance::of(&rendered));
+    });
+    measure("variance + parity of 3 environments", 200, || {
+        let variance = Variance::of(&rendered);
+        black_box(Parity::of(&variance, &allow));
+    });
     let policy = Policy::embedded();
     let settings = Settings {
         policy,
@@ -107,20 +117,29 @@ fn main() {
             .map(|r| ManifestSet::from_rendered(r, "rendered"))
             .collect()
     };
-    let validate = |sets: &[ManifestSet]| {
+    let parity_views = |rendered: &[daactl::render::Rendered]| -> Vec<EnvironmentParity> {
+        let variance = Variance::of(rendered);
+        let parity = Parity::of(&variance, &allow);
+        (0..rendered.len())
+            .map(|env| parity.environment(&variance, env))
+            .collect()
+    };
+    let validate = |sets: &[ManifestSet], views: &[EnvironmentParity]| {
         let targets: Vec<Target<'_>> = sets
             .iter()
+            .zip(views)
             .zip(["development", "production", "staging"])
-            .map(|(set, name)| Target {
+            .map(|((set, view), name)| Target {
                 set,
                 env: policy.environment(name).unwrap(),
                 kubernetes_version: "1.33",
                 spec_file: None,
-                parity: None,
+                parity: Some(view),
             })
             .collect();
         black_box(engine::validate(&targets, &settings))
     };
+    let views = parity_views(&rendered);
     let sets = index(rendered.clone());
     measure(
         &format!(
@@ -129,16 +148,18 @@ fn main() {
         ),
         200,
         || {
-            validate(&sets);
+            validate(&sets, &views);
         },
     );
     measure(
-        "render + validate 3 environments (load specs, compile templates)",
+        "render + parity + validate 3 environments (load specs, compile templates)",
         200,
         || {
             let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
             let specs = project.load_specs(&[]).unwrap();
-            validate(&index(renderer.render_all(&specs).unwrap()));
+            let rendered = renderer.render_all(&specs).unwrap();
+            let views = parity_views(&rendered);
+            validate(&index(rendered), &views);
         },
     );
     // Each rule on production, warm: where validation time goes.
@@ -147,7 +168,7 @@ fn main() {
         set: &sets[1],
         env: policy.environment("production").unwrap(),
         kubernetes_version: "1.33",
-        parity: None,
+        parity: Some(&views[1]),
     };
     let mut costs: Vec<(Duration, &str)> = registry::RULES
         .iter()
