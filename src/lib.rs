@@ -14,6 +14,7 @@ pub mod parity;
 pub mod policy;
 pub mod project;
 pub mod render;
+pub mod shared;
 pub mod spec;
 pub mod variance;
 pub mod yaml;

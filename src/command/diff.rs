@@ -6,15 +6,16 @@ use daactl::diff::{colorize, compare};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::{output, parallel};
 
-use super::{Outcome, Session, progress, render_selection, write_stdout};
+use super::{Outcome, Session, progress, render_selection, shared_trees, write_stdout};
 use crate::cli::Selection;
 
-/// Compares `rendered/<env>/` with a fresh render of each selected environment.
+/// Compares `rendered/<env>/` with a fresh render of each selected environment, and, when
+/// every environment is selected, the trees built from all of them.
 pub fn run(session: &Session, project: &Project, selection: &Selection) -> Result<Outcome> {
     let rendered = render_selection(project, selection)?;
     let dir = project.rendered_dir();
     // Reading, emitting and comparing are independent per environment: one thread each.
-    let diffs = parallel::map(&rendered, |environment| {
+    let mut diffs = parallel::map(&rendered, |environment| {
         let name = &environment.environment;
         let committed = output::read_tree(&dir.join(name))
             .with_context(|| format!("reading {RENDERED_DIR}/{name}"))?;
@@ -27,6 +28,17 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
+    for tree in shared_trees(project, &rendered)?.unwrap_or_default() {
+        let name = tree.name;
+        let committed = output::read_tree(&dir.join(name))
+            .with_context(|| format!("reading {RENDERED_DIR}/{name}"))?;
+        diffs.push(compare(
+            name,
+            &format!("{RENDERED_DIR}/{name}"),
+            &committed,
+            &tree.files,
+        ));
+    }
     let drift = diffs.iter().any(|d| !d.is_clean());
     if !drift {
         let objects: usize = rendered.iter().map(|r| r.resources.len()).sum();

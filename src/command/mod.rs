@@ -100,6 +100,22 @@ fn open(explicit: Option<&Path>) -> Result<Project> {
     Ok(Project::discover(explicit, &cwd)?)
 }
 
+/// The trees built from every environment together, when the selection is every
+/// environment of the project; `None` when it is fewer (the trees would be partial).
+pub fn shared_trees(
+    project: &Project,
+    rendered: &[Rendered],
+) -> Result<Option<Vec<daactl::shared::Tree>>> {
+    let known = project.environment_names()?;
+    let every = known
+        .iter()
+        .all(|name| rendered.iter().any(|r| &r.environment == name));
+    if !every {
+        return Ok(None);
+    }
+    Ok(Some(daactl::shared::build(rendered)?))
+}
+
 /// Loads the selected specs and renders them, all in memory.
 pub fn render_selection(project: &Project, selection: &Selection) -> Result<Vec<Rendered>> {
     Ok(load_and_render(project, selection)?.1)

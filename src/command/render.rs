@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result, bail};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::{output, parallel};
 
-use super::{Outcome, Session, progress, render_selection, write_stdout};
+use super::{Outcome, Session, progress, render_selection, shared_trees, write_stdout};
 use crate::cli::RenderArgs;
 
 /// Renders the selection; writes `rendered/<env>/` or, with `--stdout`, one stream.
@@ -25,6 +25,7 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
         write_stdout(rendered[0].stream().as_bytes())?;
         return Ok(Outcome::Success);
     }
+    let shared = shared_trees(project, &rendered)?;
     let dir = project.rendered_dir();
     // Environments are written independently (each swapped in atomically), in parallel.
     let summaries = parallel::map(&rendered, |environment| {
@@ -44,6 +45,31 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
                 summary.unchanged
             ),
         );
+    }
+    match shared {
+        Some(trees) => {
+            for tree in trees {
+                let summary = output::write_environment(&dir, tree.name, &tree.files)
+                    .with_context(|| format!("writing {RENDERED_DIR}/{}", tree.name))?;
+                progress(
+                    session,
+                    &format!(
+                        "{RENDERED_DIR}/{}: {} files ({} written, {} removed, {} unchanged)",
+                        tree.name,
+                        tree.files.len(),
+                        summary.written,
+                        summary.removed,
+                        summary.unchanged
+                    ),
+                );
+            }
+        }
+        None => progress(
+            session,
+            &format!(
+                "{RENDERED_DIR}/kustomize and {RENDERED_DIR}/helm are built from every environment together: not written for a selection"
+            ),
+        ),
     }
     Ok(Outcome::Success)
 }

