@@ -62,6 +62,11 @@ pub enum ColorChoice {
 pub enum Command {
     /// Render environments into rendered/<env>/, or one to standard output
     #[command(after_help = "\
+With every environment selected (the default), also writes what is built from all of them
+together: rendered/kustomize/ (base/ and overlays/<env>/, for `kubectl apply -k`) and
+rendered/helm/daa/ (a chart with values-<env>.yaml). Each builds exactly the objects of
+rendered/<env>/.
+
 Examples:
   daactl render                               every environment, into rendered/
   daactl render --env staging --env production
