@@ -3,10 +3,12 @@
 //!
 //! The binary is a thin shell over this library: `spec` reads environments, `render` turns
 //! them into canonical manifests, `output` writes and reads the committed `rendered/` tree,
-//! and `diff` compares the two.
+//! and `diff` compares the two. `variance` compares the environments' renders, and
+//! `kustomize` writes them as a Kustomize base with one overlay per environment.
 
 pub mod diff;
 pub mod kubeschema;
+pub mod kustomize;
 pub mod location;
 pub mod output;
 pub mod parallel;
