@@ -6,6 +6,7 @@
 //! and `diff` compares the two.
 
 pub mod diff;
+pub mod helm;
 pub mod kubeschema;
 pub mod location;
 pub mod output;
