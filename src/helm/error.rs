@@ -82,7 +82,9 @@ impl HelmError {
             HelmErrorKind::Unrepresentable { .. } => Some(
                 "Helm reads values as JSON numbers (64-bit floats) and deletes nulls; write the value as a string or make it equal in every environment",
             ),
-            HelmErrorKind::Collision { .. } => Some("rename one of the two objects"),
+            HelmErrorKind::Collision { .. } => {
+                Some("rename one of the two objects, or one of their namespace roles")
+            }
             _ => None,
         }
     }

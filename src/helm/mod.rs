@@ -200,23 +200,23 @@ fn chart_yaml(variance: &Variance, version: &ChartVersion) -> String {
     )
 }
 
-/// Checks that no two values keys coincide or nest: the names every template reads.
+/// Checks that no two values keys coincide or nest: each object's group is its own (apart
+/// from the environment's and the namespaces' names), and so is each value in it.
 fn check_keys(
     variance: &Variance,
     built: &[shape::Built],
     group_keys: &[Vec<String>],
     flags: &[Option<String>],
 ) -> Result<(), HelmError> {
-    let mut places: Vec<(Vec<String>, String)> = vec![(
-        vec![naming::ENVIRONMENT.to_owned()],
-        "the environment's name".to_owned(),
-    )];
-    for (role, _) in variance.namespaces.iter().flatten() {
-        let keys = vec![naming::NAMESPACES.to_owned(), role.clone()];
-        if !places.iter().any(|(k, _)| *k == keys) {
-            places.push((keys, format!("the `{role}` namespace's name")));
-        }
-    }
+    let names = [
+        (naming::ENVIRONMENT, "the environment's name"),
+        (naming::NAMESPACES, "the namespaces' names"),
+    ];
+    let mut groups: Vec<(Vec<String>, String)> = names
+        .iter()
+        .map(|(key, what)| (vec![(*key).to_owned()], (*what).to_owned()))
+        .collect();
+    let mut values: Vec<(Vec<String>, String)> = Vec::new();
     for ((resource, built), (group, flag)) in variance
         .resources
         .iter()
@@ -224,18 +224,23 @@ fn check_keys(
         .zip(group_keys.iter().zip(flags))
     {
         let display = resource.key.display();
+        if flag.is_none() && built.leaves.is_empty() {
+            continue;
+        }
+        groups.push((group.clone(), display.clone()));
         if let Some(flag) = flag {
             let mut keys = group.clone();
             keys.push(flag.clone());
-            places.push((keys, format!("{display} flag")));
+            values.push((keys, format!("{display} flag")));
         }
         for leaf in &built.leaves {
             let mut keys = group.clone();
             keys.extend(leaf.keys.iter().cloned());
-            places.push((keys, format!("{display} `{}`", leaf.path)));
+            values.push((keys, format!("{display} `{}`", leaf.path)));
         }
     }
-    naming::check_distinct(&places)
+    naming::check_distinct(&groups)?;
+    naming::check_distinct(&values)
 }
 
 /// `wanted`, or `wanted` with `-2`, `-3`, ... before `.yaml` when a file already has it.

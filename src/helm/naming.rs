@@ -116,12 +116,44 @@ fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> bool {
 
 /// Each object's values key (`["app", "deployment", "daaService"]`), in the order given.
 pub(super) fn groups(keys: &[&Key]) -> Result<Vec<Vec<String>>, HelmError> {
+    // Scopes: roles and namespaces camel-cased unless two would share the key.
+    let mut scopes_seen: Vec<(&Scope, usize)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if !scopes_seen.iter().any(|(scope, _)| **scope == key.scope) {
+            scopes_seen.push((&key.scope, i));
+        }
+    }
+    let scope_within = |s: usize| match scopes_seen[s].0 {
+        Scope::Namespace(_) => vec![OTHER_NAMESPACES.to_owned()],
+        _ => Vec::new(),
+    };
+    let scope_keys = resolve(scopes_seen.len(), scope_within, |s, level| {
+        match (scopes_seen[s].0, level) {
+            (Scope::Cluster, 0) => Some(CLUSTER_SCOPED.to_owned()),
+            (Scope::Role(name) | Scope::Namespace(name), 0) => Some(camel(name))
+                .filter(|c| !c.is_empty())
+                .or_else(|| Some(name.clone())),
+            (Scope::Role(name) | Scope::Namespace(name), 1) => Some(name.clone()),
+            _ => None,
+        }
+    })
+    .map_err(|(a, b)| {
+        collision(
+            keys[scopes_seen[a].1],
+            keys[scopes_seen[b].1],
+            &scope_within(a),
+        )
+    })?;
     let scopes: Vec<Vec<String>> = keys
         .iter()
-        .map(|key| match &key.scope {
-            Scope::Cluster => vec![CLUSTER_SCOPED.to_owned()],
-            Scope::Role(role) => vec![camel(role)],
-            Scope::Namespace(namespace) => vec![OTHER_NAMESPACES.to_owned(), camel(namespace)],
+        .map(|key| {
+            let s = scopes_seen
+                .iter()
+                .position(|(scope, _)| **scope == key.scope)
+                .unwrap_or_default();
+            let mut scope = scope_within(s);
+            scope.push(scope_keys[s].clone());
+            scope
         })
         .collect();
     // Kinds: camel-cased unless two kinds of one scope would share the key.

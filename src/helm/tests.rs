@@ -296,3 +296,37 @@ fn versions_must_be_semver_and_the_reference_must_be_rendered() {
         "Helm chart: the reference environment `staging` is not one of `development`, `production`\n  hint: the chart's defaults come from one environment that every render includes"
     );
 }
+
+#[test]
+fn roles_that_camel_case_alike_stay_apart_and_a_role_named_like_a_values_key_is_refused() {
+    let with_roles = |env: &str, first: &str, second: &str| Rendered {
+        environment: env.into(),
+        namespaces: vec![
+            (first.into(), format!("{env}-a")),
+            (second.into(), format!("{env}-b")),
+        ],
+        resources: vec![
+            deployment(&format!("{env}-a"), &format!("img:{env}"), "1"),
+            deployment(&format!("{env}-b"), &format!("img:{env}"), "1"),
+        ],
+    };
+    let variance = |first: &str, second: &str| {
+        Variance::of(&[
+            with_roles("development", first, second),
+            with_roles("production", first, second),
+        ])
+    };
+    let files = chart(&variance("my-role", "myRole"), "production").unwrap();
+    let values = &files["values.yaml"];
+    assert!(
+        values.contains("\nmy-role:\n  deployment:\n    daaService:\n")
+            && values.contains("\nmyRole:\n  deployment:\n    daaService:\n"),
+        "{values}"
+    );
+    // A role named like the environment's name would put objects inside it.
+    let error = chart(&variance("environment", "app"), "production").unwrap_err();
+    assert!(
+        matches!(&error.kind, HelmErrorKind::Collision { key, .. } if key == "environment"),
+        "{error}"
+    );
+}
