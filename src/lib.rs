@@ -7,6 +7,7 @@
 //! `kustomize` writes them as a Kustomize base with one overlay per environment.
 
 pub mod diff;
+pub mod helm;
 pub mod kubeschema;
 pub mod kustomize;
 pub mod location;
