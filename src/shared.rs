@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::helm::{self, HelmError};
+use crate::kustomize::{self, KustomizeError};
 use crate::render::Rendered;
 use crate::variance::Variance;
 
@@ -20,10 +22,30 @@ pub struct Tree {
 /// Why a shared tree could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SharedTreeError {}
+pub enum SharedTreeError {
+    /// The Kustomize tree.
+    #[error("rendered/kustomize: {0}")]
+    Kustomize(#[from] KustomizeError),
+    /// The Helm chart.
+    #[error("rendered/helm: {0}")]
+    Helm(#[from] HelmError),
+}
 
 /// Builds every shared tree from the renders of every environment.
 pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
-    let _variance = Variance::of(renders);
-    Ok(Vec::new())
+    let variance = Variance::of(renders);
+    let chart = helm::chart(&variance, helm::REFERENCE)?
+        .into_iter()
+        .map(|(path, text)| (format!("{}/{path}", helm::CHART_NAME), text))
+        .collect();
+    Ok(vec![
+        Tree {
+            name: "kustomize",
+            files: kustomize::files(&variance)?,
+        },
+        Tree {
+            name: "helm",
+            files: chart,
+        },
+    ])
 }

@@ -37,6 +37,28 @@ fn every_environment_renders_exactly_the_committed_files() {
 }
 
 #[test]
+fn the_trees_built_from_every_environment_are_the_committed_files() {
+    let trees = daactl::shared::build(&common::render_repo()).expect("the shared trees build");
+    let names: Vec<&str> = trees.iter().map(|t| t.name).collect();
+    assert_eq!(names, daactl::project::SHARED_TREES);
+    for tree in trees {
+        let committed = read_tree(&common::repo().join("rendered").join(tree.name)).unwrap();
+        let diff = daactl::diff::compare(
+            tree.name,
+            &format!("rendered/{}", tree.name),
+            &committed,
+            &tree.files,
+        );
+        assert!(
+            diff.is_clean(),
+            "{}\n{}\nrun `cargo run -- render` to accept the change",
+            diff.summary(),
+            diff.patches.join("\n")
+        );
+    }
+}
+
+#[test]
 fn rendering_twice_gives_the_same_bytes() {
     assert_eq!(common::render_repo(), common::render_repo());
 }

@@ -205,6 +205,42 @@ fn the_repository_chart_lints_clean_and_renders_every_environment_exactly() {
 }
 
 #[test]
+fn the_committed_chart_renders_what_daactl_renders() {
+    // What the README promises, on the committed files: `helm lint --strict` is clean and
+    // `helm template daa rendered/helm/daa -f rendered/helm/daa/values-<env>.yaml
+    // --namespace <env>` equals `daactl render --env <env> --stdout`, in the same order.
+    let Some(helm) = Helm::find() else { return };
+    let chart = common::repo().join("rendered/helm").join(helm::CHART_NAME);
+    helm.lint_clean(&chart, None);
+    for render in common::render_repo() {
+        let env = render.environment.as_str();
+        helm.lint_clean(&chart, Some(&format!("values-{env}.yaml")));
+        let (code, stdout, stderr) = common::outcome(&common::daactl(
+            &common::repo(),
+            &["render", "--env", env, "--stdout"],
+        ));
+        assert_eq!(code, 0, "{stderr}");
+        let (Some(templated), Some(printed)) =
+            (helm.template(&chart, env, env), common::pyyaml(&stdout))
+        else {
+            return;
+        };
+        assert_eq!(identities(templated.clone()), identities(printed.clone()));
+        let printed = Rendered {
+            environment: env.to_owned(),
+            namespaces: render.namespaces.clone(),
+            resources: render
+                .resources
+                .iter()
+                .zip(printed)
+                .map(|(r, value)| Resource { value, ..r.clone() })
+                .collect(),
+        };
+        common::equivalence::assert_same_objects("helm template", &printed, &templated);
+    }
+}
+
+#[test]
 fn the_scaled_project_chart_lints_clean_and_renders_every_environment_exactly() {
     let Some(helm) = Helm::find() else { return };
     let project = common::scaled_project(30);

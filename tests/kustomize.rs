@@ -213,6 +213,34 @@ fn every_environment_of_the_repository_builds_into_its_objects() {
 }
 
 #[test]
+fn the_committed_overlays_build_into_what_daactl_renders() {
+    // What the README promises: `kubectl kustomize rendered/kustomize/overlays/<env>` equals
+    // `daactl render --env <env> --stdout`, on the committed files.
+    let Some(kubectl) = common::tool("kube/kubectl") else {
+        return;
+    };
+    for render in common::render_repo() {
+        let env = render.environment.as_str();
+        let overlay = common::repo().join("rendered/kustomize/overlays").join(env);
+        let built = kustomize(&kubectl, &overlay).unwrap_or_else(|message| panic!("{message}"));
+        let (code, stdout, stderr) = common::outcome(&common::daactl(
+            &common::repo(),
+            &["render", "--env", env, "--stdout"],
+        ));
+        assert_eq!(code, 0, "{stderr}");
+        let (Some(built), Some(printed)) = (common::pyyaml(&built), common::pyyaml(&stdout)) else {
+            return;
+        };
+        let printed = Rendered {
+            environment: env.to_owned(),
+            namespaces: render.namespaces.clone(),
+            resources: printed.into_iter().map(object).collect(),
+        };
+        common::equivalence::assert_same_objects("kubectl kustomize", &printed, &built);
+    }
+}
+
+#[test]
 fn a_scaled_project_builds_into_its_objects() {
     let project = common::scaled_project(30);
     let renders = common::render_project(project.path());

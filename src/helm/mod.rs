@@ -150,8 +150,8 @@ pub fn chart_with(
     files.insert(
         "values.yaml".to_owned(),
         format!(
-            "# Values of the {CHART_NAME} chart, written by daactl from environments/*.toml: the {reference}\n\
-             # environment's. values-<env>.yaml holds what differs in <env>.\n{}",
+            "# Values of the {CHART_NAME} chart, written by daactl from environments/*.toml:\n\
+             # the {reference} environment's. values-<env>.yaml holds what differs in <env>.\n---\n{}",
             yaml::emit(&Value::Object(trees[reference_index].clone()))
         ),
     );
@@ -161,9 +161,10 @@ pub fn chart_with(
         files.insert(
             format!("values-{name}.yaml"),
             format!(
-                "# What the {name} environment's values differ in from values.yaml (null deletes a key),\n\
-                 # written by daactl:\n\
-                 #   helm template {CHART_NAME} {chart_folder} -f {chart_folder}/values-{name}.yaml --namespace {name}\n{}",
+                "# What the {name} environment's values differ in from values.yaml\n\
+                 # (null deletes a key), written by daactl. Render the environment with\n\
+                 #   helm template {CHART_NAME} {chart_folder} --namespace {name} \\\n\
+                 #     -f {chart_folder}/values-{name}.yaml\n---\n{}",
                 yaml::emit(&Value::Object(difference))
             ),
         );
@@ -186,16 +187,14 @@ fn chart_yaml(variance: &Variance, version: &ChartVersion) -> String {
     let chart = json!({
         "apiVersion": "v2",
         "name": CHART_NAME,
-        "description": format!(
-            "The DAA platform on Kubernetes: every object of the {environments} environments, one values file each"
-        ),
+        "description": format!("The DAA platform on Kubernetes: {environments}"),
         "type": "application",
         "version": version.version,
         "appVersion": version.app_version,
         "kubeVersion": KUBE_VERSION,
     });
     format!(
-        "# Written by daactl from environments/*.toml; change the specs, not this chart.\n{}",
+        "# Written by daactl from environments/*.toml; change the specs, not this chart.\n---\n{}",
         yaml::emit(&chart)
     )
 }

@@ -227,7 +227,7 @@ spec:
     assert_eq!(
         files["values.yaml"]
             .lines()
-            .skip(2)
+            .skip(3)
             .collect::<Vec<_>>()
             .join("\n"),
         r#"environment: production

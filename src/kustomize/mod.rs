@@ -426,7 +426,9 @@ impl Tree {
         )
     }
 
+    /// Records one file; its text starts with a `---` line, as every YAML file daactl writes.
     fn write(&mut self, path: &str, text: String, owner: String) -> Result<(), KustomizeError> {
+        let text = format!("---\n{text}");
         if let Some(other) = self.owners.get(path) {
             return Err(KustomizeError {
                 subject: owner,
