@@ -24,17 +24,24 @@ pub struct Tree {
 #[non_exhaustive]
 pub enum SharedTreeError {
     /// The Kustomize tree.
-    #[error("rendered/kustomize: {0}")]
+    #[error("rendered/kustomize")]
     Kustomize(#[from] KustomizeError),
     /// The Helm chart.
-    #[error("rendered/helm: {0}")]
+    #[error("rendered/helm")]
     Helm(#[from] HelmError),
 }
 
 /// Builds every shared tree from the renders of every environment.
 pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
     let variance = Variance::of(renders);
-    let chart = helm::chart(&variance, helm::REFERENCE)?
+    // The chart's defaults are production's, or the first environment's in a project
+    // without one.
+    let reference = if variance.index(helm::REFERENCE).is_some() {
+        helm::REFERENCE
+    } else {
+        &variance.environments[0]
+    };
+    let chart = helm::chart(&variance, reference)?
         .into_iter()
         .map(|(path, text)| (format!("{}/{path}", helm::CHART_NAME), text))
         .collect();

@@ -282,9 +282,20 @@ fn diff_is_clean_then_reports_each_kind_of_drift() {
     let (code, stdout, _) = outcome(&daactl(root, &["diff", "-q"]));
     assert_eq!(code, 1);
     assert_eq!(
-        stdout.lines().count(),
-        3,
-        "quiet prints the summary only: {stdout}"
+        stdout,
+        "development: 0 changed, 0 added, 1 removed\nproduction: 1 changed, 0 added, 0 removed\nstaging: 0 changed, 1 added, 0 removed\nkustomize: 0 changed, 0 added, 0 removed\nhelm: 0 changed, 0 added, 0 removed\n",
+        "quiet prints the summary only, the trees built from every environment included"
+    );
+
+    // The Kustomize tree and the chart drift like an environment.
+    let values = root.join("rendered/helm/daa/values-staging.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    std::fs::write(&values, format!("{text}extra: 1\n")).unwrap();
+    let (code, stdout, _) = outcome(&daactl(root, &["diff", "-q"]));
+    assert_eq!(code, 1);
+    assert!(
+        stdout.ends_with("helm: 1 changed, 0 added, 0 removed\n"),
+        "{stdout}"
     );
 
     // Rendering repairs all three, and only the selected environment when asked.

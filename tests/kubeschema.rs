@@ -32,7 +32,14 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_rendered_object_conforms_to_its_schema() {
     let rendered = common::repo().join("rendered");
     let mut files = Vec::new();
-    yaml_files(&rendered, &mut files);
+    // Each environment's objects; the Kustomize tree and the chart build into the same ones.
+    for entry in std::fs::read_dir(&rendered).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() && !daactl::project::SHARED_TREES.contains(&name.as_str()) {
+            yaml_files(&path, &mut files);
+        }
+    }
     files.sort();
     assert!(files.len() > 100, "{} files", files.len());
     let mut problems = Vec::new();
