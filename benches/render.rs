@@ -96,6 +96,25 @@ fn main() {
             }
         },
     );
+    measure("Kustomize tree of 3 environments (variance included)", 200, || {
+        black_box(daactl::kustomize::files(&Variance::of(&rendered)).unwrap());
+    });
+    measure("Helm chart of 3 environments (variance included)", 200, || {
+        black_box(daactl::helm::chart(&Variance::of(&rendered), "production").unwrap());
+    });
+    measure(
+        "render 3 environments with manifests, Kustomize and Helm output",
+        200,
+        || {
+            let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
+            let specs = project.load_specs(&[]).unwrap();
+            let rendered = renderer.render_all(&specs).unwrap();
+            for environment in &rendered {
+                black_box(environment.files());
+            }
+            black_box(daactl::shared::build(&rendered).unwrap());
+        },
+    );
     let allow = AllowList::embedded().unwrap();
     measure("variance model of 3 environments", 200, || {
         black_box(Variance::of(&rendered));

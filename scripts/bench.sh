@@ -11,5 +11,6 @@ hyperfine --warmup 5 --runs 50 --shell=none \
   './target/release/daactl validate -q' \
   './target/release/daactl diff -q' \
   './target/release/daactl render -q' \
+  './target/release/daactl parity --violations' \
   './target/release/daactl render --env production --stdout'
 cargo bench --locked --bench render
