@@ -96,12 +96,20 @@ fn main() {
             }
         },
     );
-    measure("Kustomize tree of 3 environments (variance included)", 200, || {
-        black_box(daactl::kustomize::files(&Variance::of(&rendered)).unwrap());
-    });
-    measure("Helm chart of 3 environments (variance included)", 200, || {
-        black_box(daactl::helm::chart(&Variance::of(&rendered), "production").unwrap());
-    });
+    measure(
+        "Kustomize tree of 3 environments (variance included)",
+        200,
+        || {
+            black_box(daactl::kustomize::files(&Variance::of(&rendered)).unwrap());
+        },
+    );
+    measure(
+        "Helm chart of 3 environments (variance included)",
+        200,
+        || {
+            black_box(daactl::helm::chart(&Variance::of(&rendered), "production").unwrap());
+        },
+    );
     measure(
         "render 3 environments with manifests, Kustomize and Helm output",
         200,
