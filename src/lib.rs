@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod helm;
+pub mod image;
 pub mod kubeschema;
 pub mod kustomize;
 pub mod location;

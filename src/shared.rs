@@ -33,7 +33,11 @@ pub enum SharedTreeError {
 
 /// Builds every shared tree from the renders of every environment.
 pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
-    let variance = Variance::of(renders);
+    // In environment-name order, whatever order the renders were selected in, so the trees'
+    // bytes depend only on the environments.
+    let mut ordered: Vec<&Rendered> = renders.iter().collect();
+    ordered.sort_by(|a, b| a.environment.cmp(&b.environment));
+    let variance = Variance::of(ordered);
     // The chart's defaults are production's, or the first environment's in a project
     // without one.
     let reference = if variance.index(helm::REFERENCE).is_some() {

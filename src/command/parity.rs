@@ -25,10 +25,24 @@ pub fn run(project: Option<&Project>, args: &ParityArgs) -> Result<Outcome> {
             );
         }
         let cwd = std::env::current_dir().context("reading the current folder")?;
-        args.paths
+        let renders: Vec<Rendered> = args
+            .paths
             .iter()
             .map(|path| load_folder(path, &cwd))
-            .collect::<Result<_>>()?
+            .collect::<Result<_>>()?;
+        for (index, render) in renders.iter().enumerate() {
+            if renders[..index]
+                .iter()
+                .any(|r| r.environment == render.environment)
+            {
+                bail!(
+                    "{}: error: two folders are named `{}`; each folder is one environment, named after it\n  hint: copy one of them to a folder named after its environment",
+                    args.paths[index].display(),
+                    render.environment
+                );
+            }
+        }
+        renders
     };
     if renders.len() < 2 {
         bail!(

@@ -21,6 +21,7 @@ use crate::cli::{FailOn, RulesFormat, Selection, ValidateArgs, ValidateFormat};
 /// judged across every environment of the project, also when `--env` selects fewer; if the
 /// others cannot be rendered, the selected ones are compared among themselves.
 fn parity_views(
+    session: &Session,
     project: &Project,
     args: &ValidateArgs,
     rendered: &[Rendered],
@@ -32,7 +33,19 @@ fn parity_views(
             environments: Vec::new(),
             templates: args.selection.templates.clone(),
         };
-        load_and_render(project, &all).ok().map(|(_, r)| r)
+        match load_and_render(project, &all) {
+            Ok((_, renders)) => Some(renders),
+            Err(err) => {
+                progress(
+                    session,
+                    &format!(
+                        "note: parity (E245-1) compares only the selected environments: the others do not render ({})",
+                        err.to_string().lines().next().unwrap_or_default()
+                    ),
+                );
+                None
+            }
+        }
     };
     let compared = everything.as_deref().unwrap_or(rendered);
     if compared.len() < 2 {
@@ -69,7 +82,7 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
         let project = project
             .context("no project to render; pass manifest PATHS or run inside a daactl project")?;
         let (specs, rendered) = load_and_render(project, &args.selection)?;
-        let parity = parity_views(project, args, &rendered)?;
+        let parity = parity_views(session, project, args, &rendered)?;
         let sets: Vec<ManifestSet> = rendered
             .into_iter()
             .map(|r| ManifestSet::from_rendered(r, RENDERED_DIR))

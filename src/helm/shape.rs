@@ -271,14 +271,7 @@ impl Builder<'_> {
         if live.iter().all(|v| v.is_object()) {
             let maps: Vec<&serde_json::Map<String, Value>> =
                 live.iter().filter_map(|v| v.as_object()).collect();
-            let mut union: Vec<&String> = Vec::new();
-            for map in &maps {
-                for key in map.keys() {
-                    if !union.contains(&key) {
-                        union.push(key);
-                    }
-                }
-            }
+            let union = crate::variance::keys_in_order(maps.iter().copied());
             let shared = union
                 .iter()
                 .any(|key| maps.iter().all(|map| map.contains_key(*key)));

@@ -247,15 +247,7 @@ fn node_schema(keys: &[String], values: &[&Value], notes: &[(Vec<String>, Note)]
     let maps: Vec<&Map<String, Value>> = values.iter().filter_map(|v| v.as_object()).collect();
     let mut properties = Map::new();
     let mut required = Vec::new();
-    let mut union: Vec<&String> = Vec::new();
-    for map in &maps {
-        for key in map.keys() {
-            if !union.contains(&key) {
-                union.push(key);
-            }
-        }
-    }
-    for key in union {
+    for key in crate::variance::keys_in_order(maps.iter().copied()) {
         let children: Vec<&Value> = maps.iter().filter_map(|m| m.get(key)).collect();
         if children.len() == maps.len() {
             required.push(json!(key));

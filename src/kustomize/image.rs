@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use crate::image::{Reference, is_tag_char, parse};
 use crate::variance::{Path, Segment, Variance};
 
 /// One `images:` entry of an overlay.
@@ -48,53 +49,6 @@ pub(super) struct Images {
     pub entries: Vec<Vec<ImageEntry>>,
     /// The differing images each environment's entries (or base's bare repository) set.
     pub covered: Vec<BTreeSet<(usize, Path)>>,
-}
-
-/// An image reference split as Kustomize splits it: `repository[:tag][@sha256:digest]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Reference<'a> {
-    repository: &'a str,
-    tag: Option<&'a str>,
-    digest: Option<&'a str>,
-}
-
-/// The characters Kustomize accepts in a tag and after `sha256:` (`api/image/image.go`).
-fn is_tag_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '{' | '}' | '-')
-}
-
-/// Splits `image` when the transformer can rebuild it: a repository without regular
-/// expression syntax other than `.` (Kustomize matches entries as a regular expression), an
-/// optional tag and an optional `sha256` digest.
-fn parse(image: &str) -> Option<Reference<'_>> {
-    let (rest, digest) = match image.split_once('@') {
-        Some((rest, digest)) => {
-            let hex = digest.strip_prefix("sha256:")?;
-            if hex.is_empty() || !hex.chars().all(is_tag_char) {
-                return None;
-            }
-            (rest, Some(digest))
-        }
-        None => (image, None),
-    };
-    let name_start = rest.rfind('/').map_or(0, |slash| slash + 1);
-    let (repository, tag) = match rest[name_start..].rfind(':') {
-        Some(colon) => {
-            let (repository, tag) = rest.split_at(name_start + colon);
-            let tag = &tag[1..];
-            if tag.is_empty() || !tag.chars().all(is_tag_char) {
-                return None;
-            }
-            (repository, Some(tag))
-        }
-        None => (rest, None),
-    };
-    let plain = |c: char| !"\\+*?()|[]{}^$".contains(c) && !c.is_whitespace();
-    (!repository.is_empty() && repository.chars().all(plain)).then_some(Reference {
-        repository,
-        tag,
-        digest,
-    })
 }
 
 /// Whether Kustomize's entry `name` matches `image`: the regular expression

@@ -74,6 +74,8 @@ struct RawEntry {
     kinds: Vec<String>,
     #[serde(default)]
     names: Vec<String>,
+    #[serde(default)]
+    environments: Vec<String>,
     paths: Vec<String>,
     reason: String,
 }
@@ -85,6 +87,8 @@ struct RawAdapter {
     kinds: Vec<String>,
     #[serde(default)]
     names: Vec<String>,
+    #[serde(default)]
+    environments: Vec<String>,
     reason: String,
 }
 
@@ -155,7 +159,9 @@ impl Pattern {
                 }
                 rest = after;
             } else if !rest.is_empty() && !rest.starts_with('[') {
-                return Err(problem("a quoted key must be followed by `.` or `[`"));
+                return Err(problem(
+                    "a quoted key or `]` must be followed by `.` or `[`",
+                ));
             }
         }
         if steps.is_empty() {
@@ -194,6 +200,8 @@ pub struct Allowance {
     pub kinds: Vec<String>,
     /// The object names it applies to; empty for every name.
     pub names: Vec<String>,
+    /// The environments that may differ from the reference this way; empty for every one.
+    pub environments: Vec<String>,
     /// The paths it covers.
     pub paths: Vec<Pattern>,
     /// The reason, shown with every difference it allows.
@@ -201,19 +209,21 @@ pub struct Allowance {
 }
 
 impl Allowance {
-    fn applies_to(&self, kind: &str, name: &str) -> bool {
+    fn applies_to(&self, kind: &str, name: &str, environment: &str) -> bool {
         (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
             && (self.names.is_empty() || self.names.iter().any(|n| n == name))
+            && (self.environments.is_empty() || self.environments.iter().any(|e| e == environment))
     }
 
-    /// The pattern covering `path` of object `kind` `name`, if any.
+    /// The pattern covering `path` of object `kind` `name` in `environment`, if any.
     pub fn covering(
         &self,
         kind: &str,
         name: &str,
+        environment: &str,
         path: &[(Segment, Option<String>)],
     ) -> Option<&Pattern> {
-        if !self.applies_to(kind, name) {
+        if !self.applies_to(kind, name, environment) {
             return None;
         }
         self.paths.iter().find(|p| p.covers(path))
@@ -229,15 +239,18 @@ pub struct Adapter {
     pub kinds: Vec<String>,
     /// Their names; empty for every name.
     pub names: Vec<String>,
+    /// The environments that may lack or add them; empty for every one.
+    pub environments: Vec<String>,
     /// Why.
     pub reason: String,
 }
 
 impl Adapter {
-    /// Whether it covers object `kind` `name`.
-    pub fn covers(&self, kind: &str, name: &str) -> bool {
+    /// Whether it lets environment `environment` lack or add object `kind` `name`.
+    pub fn covers(&self, kind: &str, name: &str, environment: &str) -> bool {
         self.kinds.iter().any(|k| k == kind)
             && (self.names.is_empty() || self.names.iter().any(|n| n == name))
+            && (self.environments.is_empty() || self.environments.iter().any(|e| e == environment))
     }
 }
 
@@ -270,6 +283,7 @@ impl AllowList {
                     category: entry.category,
                     kinds: entry.kinds,
                     names: entry.names,
+                    environments: entry.environments,
                     paths: entry
                         .paths
                         .iter()
@@ -289,6 +303,7 @@ impl AllowList {
                     category: a.category,
                     kinds: a.kinds,
                     names: a.names,
+                    environments: a.environments,
                     reason: a.reason,
                 })
                 .collect(),

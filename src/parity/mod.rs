@@ -6,6 +6,7 @@
 //! variance model but several here, each judged on its own.
 
 pub mod allow;
+mod judge;
 pub mod report;
 
 use serde_json::Value;
@@ -14,7 +15,7 @@ pub use allow::{AllowList, AllowListError, Category};
 
 use crate::policy::manifest::ManifestSet;
 use crate::render::{Rendered, Resource};
-use crate::variance::{Key, Name, Path, Scope, Segment, Variance, VariedResource};
+use crate::variance::{Key, Name, Path, Scope, Variance};
 
 /// How a difference is judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +49,12 @@ pub struct Difference {
     pub named: String,
     /// Each environment's value (`None`: absent, or the environment lacks the object).
     pub values: Vec<Option<Value>>,
-    /// Allowed or not.
+    /// Allowed or not, across every environment: a violation when any environment's value
+    /// is not allowed to differ from the reference's.
     pub verdict: Verdict,
+    /// Per environment, whether its value is a violation against the reference's (always
+    /// `false` for the reference and where the values are equal).
+    pub violates: Vec<bool>,
 }
 
 /// An object that differs between environments, or exists in only some.
@@ -61,6 +66,9 @@ pub struct ObjectParity {
     pub present: Vec<bool>,
     /// How its absence from some environments is judged; `None` when all render it.
     pub presence: Option<Verdict>,
+    /// Per environment, whether having or lacking it where the reference does not is a
+    /// violation.
+    pub presence_violates: Vec<bool>,
     /// Its differing fields.
     pub differences: Vec<Difference>,
 }
@@ -81,13 +89,11 @@ impl Parity {
     /// Judges every difference of `variance` against `allow`.
     pub fn of(variance: &Variance, allow: &AllowList) -> Parity {
         let reference = variance.index(&allow.reference).unwrap_or(0);
-        let names: Vec<Vec<(String, String)>> = (0..variance.environments.len())
-            .map(|env| own_names(variance, env))
-            .collect();
+        let judge = judge::Judge::new(variance, allow, reference);
         let objects = variance
             .resources
             .iter()
-            .filter_map(|resource| judge_object(resource, allow, &names))
+            .filter_map(|resource| judge.object(resource))
             .collect();
         Parity {
             environments: variance.environments.clone(),
@@ -118,25 +124,17 @@ impl Parity {
             return out;
         }
         for object in &self.objects {
-            let (here, there) = (object.present[env], object.present[self.reference]);
-            if here != there && object.presence.as_ref().is_some_and(Verdict::is_violation) {
+            if object.presence_violates[env] {
                 out.push(EnvironmentViolation {
                     object,
                     difference: None,
                 });
             }
-            if !(here && there) {
-                continue;
-            }
-            for difference in &object.differences {
-                if difference.verdict.is_violation()
-                    && difference.values[env] != difference.values[self.reference]
-                {
-                    out.push(EnvironmentViolation {
-                        object,
-                        difference: Some(difference),
-                    });
-                }
+            for difference in object.differences.iter().filter(|d| d.violates[env]) {
+                out.push(EnvironmentViolation {
+                    object,
+                    difference: Some(difference),
+                });
             }
         }
         out
@@ -144,7 +142,7 @@ impl Parity {
 }
 
 /// What parity says about one environment, in that environment's own names: what rule
-/// K245-1 of `daactl validate` reports.
+/// E245-1 of `daactl validate` reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnvironmentParity {
     /// The environment compared with.
@@ -158,6 +156,8 @@ pub struct EnvironmentParity {
 /// One parity violation of an environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParityViolation {
+    /// The object's API version.
+    pub api_version: String,
     /// The object's kind.
     pub kind: String,
     /// Its namespace in this environment.
@@ -221,6 +221,7 @@ impl Parity {
                     ),
                 };
                 ParityViolation {
+                    api_version: key.api_version.clone(),
                     kind: key.kind.clone(),
                     namespace,
                     name,
@@ -293,282 +294,6 @@ pub fn as_render(environment: &str, set: &ManifestSet) -> Rendered {
             })
             .collect(),
     }
-}
-
-/// Each of environment `env`'s own names with its placeholder, longest first.
-fn own_names(variance: &Variance, env: usize) -> Vec<(String, String)> {
-    let mut names: Vec<(String, String)> = variance.namespaces[env]
-        .iter()
-        .map(|(role, name)| (name.clone(), format!("<{role} namespace>")))
-        .collect();
-    names.push((
-        variance.environments[env].clone(),
-        "<environment>".to_owned(),
-    ));
-    names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-    names
-}
-
-fn judge_object(
-    resource: &VariedResource,
-    allow: &AllowList,
-    names: &[Vec<(String, String)>],
-) -> Option<ObjectParity> {
-    let kind = resource.key.kind.as_str();
-    let name = resource.key.name_or_role();
-    let presence = (!resource.in_every_environment()).then(|| {
-        allow
-            .adapters
-            .iter()
-            .find(|a| a.covers(kind, name))
-            .map_or(Verdict::Violation, |a| Verdict::Allowed {
-                category: a.category,
-                reason: a.reason.clone(),
-                pattern: None,
-            })
-    });
-    let lifted = resource.node.differences();
-    if lifted.is_empty() && presence.is_none() {
-        return None;
-    }
-    // Item names come from the object as the first environment holding it renders it.
-    let sample = resource
-        .present
-        .iter()
-        .position(|p| *p)
-        .and_then(|env| resource.value_in(env))
-        .unwrap_or(Value::Null);
-    let mut differences = Vec::new();
-    for (path, values) in lifted {
-        let values: Vec<Option<&Value>> = values.iter().map(Option::as_ref).collect();
-        for (leaf, leaf_values) in explode(path, &values, &resource.present) {
-            let steps = named_steps(&leaf, &sample);
-            let verdict = judge_field(
-                kind,
-                name,
-                &steps,
-                &leaf_values,
-                &resource.present,
-                allow,
-                names,
-            );
-            differences.push(Difference {
-                named: named_text(&steps),
-                path: leaf,
-                values: leaf_values,
-                verdict,
-            });
-        }
-    }
-    Some(ObjectParity {
-        key: resource.key.clone(),
-        present: resource.present.clone(),
-        presence,
-        differences,
-    })
-}
-
-/// Splits a difference into its leaves: maps key by key, lists of one length item by item.
-fn explode(
-    path: Path,
-    values: &[Option<&Value>],
-    present: &[bool],
-) -> Vec<(Path, Vec<Option<Value>>)> {
-    let live: Vec<&Value> = values
-        .iter()
-        .zip(present)
-        .filter(|(_, p)| **p)
-        .filter_map(|(v, _)| *v)
-        .collect();
-    let complete = live.len() == present.iter().filter(|p| **p).count();
-    let owned = || values.iter().map(|v| v.cloned()).collect();
-    if !complete
-        || live
-            .iter()
-            .skip(1)
-            .all(|v| Some(*v) == live.first().copied())
-    {
-        return vec![(path, owned())];
-    }
-    if live.iter().all(|v| v.is_object()) {
-        let mut keys: Vec<&String> = Vec::new();
-        for value in &live {
-            for key in value.as_object().into_iter().flat_map(|m| m.keys()) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
-        return keys
-            .into_iter()
-            .flat_map(|key| {
-                let child: Vec<Option<&Value>> =
-                    values.iter().map(|v| v.and_then(|v| v.get(key))).collect();
-                if same_where_present(&child, present) {
-                    Vec::new()
-                } else {
-                    explode(path.key(key), &child, present)
-                }
-            })
-            .collect();
-    }
-    let length = live[0].as_array().map(Vec::len);
-    if length.is_some() && live.iter().all(|v| v.as_array().map(Vec::len) == length) {
-        return (0..length.unwrap_or_default())
-            .flat_map(|index| {
-                let child: Vec<Option<&Value>> = values
-                    .iter()
-                    .map(|v| v.and_then(|v| v.get(index)))
-                    .collect();
-                if same_where_present(&child, present) {
-                    Vec::new()
-                } else {
-                    explode(path.index(index), &child, present)
-                }
-            })
-            .collect();
-    }
-    vec![(path, owned())]
-}
-
-fn same_where_present(values: &[Option<&Value>], present: &[bool]) -> bool {
-    let mut live = values
-        .iter()
-        .zip(present)
-        .filter(|(_, p)| **p)
-        .map(|(v, _)| v);
-    match live.next() {
-        Some(first) => live.all(|v| v == first),
-        None => true,
-    }
-}
-
-/// The path's steps, each list step with the item's `name` in `sample` when it has one.
-fn named_steps(path: &Path, sample: &Value) -> Vec<(Segment, Option<String>)> {
-    let mut at = Some(sample);
-    path.0
-        .iter()
-        .map(|segment| {
-            let item = match segment {
-                Segment::Key(key) => at.and_then(|v| v.get(key)),
-                Segment::Index(index) => at.and_then(|v| v.get(index)),
-            };
-            let name = match segment {
-                Segment::Index(_) => item
-                    .and_then(|i| i.get("name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                Segment::Key(_) => None,
-            };
-            at = item;
-            (segment.clone(), name)
-        })
-        .collect()
-}
-
-/// `spec.containers[web].image`: keys dot-joined (quoted when they hold a dot), list items
-/// by name when they have one.
-fn named_text(steps: &[(Segment, Option<String>)]) -> String {
-    let mut out = String::new();
-    for (segment, name) in steps {
-        match (segment, name) {
-            (Segment::Key(key), _) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                if key.contains(['.', '[', ']', '"']) {
-                    out.push_str(&format!("{key:?}"));
-                } else {
-                    out.push_str(key);
-                }
-            }
-            (Segment::Index(_), Some(name)) => out.push_str(&format!("[{name}]")),
-            (Segment::Index(index), None) => out.push_str(&format!("[{index}]")),
-        }
-    }
-    out
-}
-
-fn judge_field(
-    kind: &str,
-    name: &str,
-    steps: &[(Segment, Option<String>)],
-    values: &[Option<Value>],
-    present: &[bool],
-    allow: &AllowList,
-    names: &[Vec<(String, String)>],
-) -> Verdict {
-    let normalized: Vec<Option<Value>> = values
-        .iter()
-        .zip(names)
-        .zip(present)
-        .filter(|(_, p)| **p)
-        .map(|((value, names), _)| value.as_ref().map(|v| replace_names(v, names)))
-        .collect();
-    if normalized.iter().all(|v| v == &normalized[0]) {
-        return Verdict::Allowed {
-            category: Category::Naming,
-            reason: "only the environments' own namespace names or name differ".to_owned(),
-            pattern: None,
-        };
-    }
-    for allowance in &allow.allow {
-        if let Some(pattern) = allowance.covering(kind, name, steps) {
-            return Verdict::Allowed {
-                category: allowance.category,
-                reason: allowance.reason.clone(),
-                pattern: Some(pattern.text.clone()),
-            };
-        }
-    }
-    Verdict::Violation
-}
-
-/// `value` with every whole-word occurrence of an environment's own name replaced by its
-/// placeholder, in every string.
-fn replace_names(value: &Value, names: &[(String, String)]) -> Value {
-    match value {
-        Value::String(text) => Value::String(replace_words(text, names)),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| replace_names(v, names)).collect())
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), replace_names(v, names)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// Replaces occurrences of each name that are not part of a longer word (letters and digits
-/// on either side), trying longer names first.
-fn replace_words(text: &str, names: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut previous: Option<char> = None;
-    'scan: while let Some(next) = rest.chars().next() {
-        let at_boundary = previous.is_none_or(|c| !c.is_ascii_alphanumeric());
-        if at_boundary {
-            for (name, placeholder) in names {
-                if let Some(after) = rest.strip_prefix(name.as_str())
-                    && after
-                        .chars()
-                        .next()
-                        .is_none_or(|c| !c.is_ascii_alphanumeric())
-                {
-                    out.push_str(placeholder);
-                    previous = name.chars().last();
-                    rest = after;
-                    continue 'scan;
-                }
-            }
-        }
-        out.push(next);
-        previous = Some(next);
-        rest = &rest[next.len_utf8()..];
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 use serde_json::json;
 
 use super::allow::Pattern;
+use super::judge::replace_words;
 use super::*;
 use crate::render::{Rendered, Resource};
+use crate::variance::Segment;
 
 fn deployment(env: &str, read_only: bool, cpu: &str) -> Resource {
     Resource {
@@ -221,4 +223,124 @@ fn the_committed_allow_list_reads() {
             .iter()
             .all(|a| !a.reason.is_empty() && !a.paths.is_empty())
     );
+}
+
+fn config_map(env: &str, data: serde_json::Value) -> Resource {
+    Resource {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        namespace: Some(env.into()),
+        name: "settings".into(),
+        template: "t".into(),
+        value: json!({"kind": "ConfigMap", "data": data}),
+    }
+}
+
+#[test]
+fn each_environment_is_judged_against_the_reference_on_its_own() {
+    // Staging differs from production only by its namespace name; development points
+    // somewhere else entirely. Only development has a violation.
+    let renders = [
+        render(
+            "production",
+            vec![config_map(
+                "production",
+                json!({"DB": "db.production-data.svc"}),
+            )],
+        ),
+        render(
+            "staging",
+            vec![config_map("staging", json!({"DB": "db.staging-data.svc"}))],
+        ),
+        render(
+            "development",
+            vec![config_map("development", json!({"DB": "sqlite.local"}))],
+        ),
+    ];
+    let variance = Variance::of(&renders);
+    let parity = Parity::of(&variance, &AllowList::embedded().unwrap());
+    assert_eq!(parity.violations(), 1);
+    assert!(
+        parity.environment(&variance, 1).violations.is_empty(),
+        "staging"
+    );
+    let development = parity.environment(&variance, 2);
+    assert_eq!(development.violations.len(), 1);
+    assert_eq!(development.violations[0].pointer, "/data/DB");
+}
+
+#[test]
+fn a_whole_value_that_is_the_environment_name_is_naming_only_under_naming_keys() {
+    let data = |env: &str| json!({"NODE_ENV": env, "MODE": env, "HOST": format!("api.{env}.svc")});
+    let parity = parity(&[
+        render(
+            "production",
+            vec![config_map("production", data("production"))],
+        ),
+        render(
+            "development",
+            vec![config_map("development", data("development"))],
+        ),
+    ]);
+    assert_eq!(
+        verdicts(&parity),
+        [
+            ("data.NODE_ENV".to_owned(), "data"),
+            ("data.MODE".to_owned(), "violation"),
+            ("data.HOST".to_owned(), "naming"),
+        ]
+    );
+}
+
+#[test]
+fn a_release_changes_an_images_tag_or_digest_never_its_repository() {
+    let mut other = deployment("development", true, "1");
+    other.value["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("docker.io/someone/debug-shell:latest");
+    let mut newer = deployment("staging", true, "1");
+    newer.value["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("ghcr.io/daa/web:1.5.0");
+    let mut current = deployment("production", true, "1");
+    current.value["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("ghcr.io/daa/web:1.4.0@sha256:0123");
+    let renders = [
+        render("production", vec![current]),
+        render("staging", vec![newer]),
+        render("development", vec![other]),
+    ];
+    let variance = Variance::of(&renders);
+    let parity = Parity::of(&variance, &AllowList::embedded().unwrap());
+    assert!(parity.environment(&variance, 1).violations.is_empty());
+    let development = parity.environment(&variance, 2);
+    assert_eq!(development.violations.len(), 1, "{development:?}");
+    assert!(development.violations[0].pointer.ends_with("/image"));
+}
+
+#[test]
+fn a_platform_allowance_holds_only_for_the_environments_it_names() {
+    let class = |env: &str, provisioner: &str| Resource {
+        api_version: "storage.k8s.io/v1".into(),
+        kind: "StorageClass".into(),
+        namespace: None,
+        name: "ssd".into(),
+        template: "t".into(),
+        value: json!({"kind": "StorageClass", "metadata": {"name": "ssd", "labels": {"environment": env}}, "provisioner": provisioner}),
+    };
+    let renders = [
+        render("production", vec![class("production", "ebs.csi.aws.com")]),
+        render("staging", vec![class("staging", "rancher.io/local-path")]),
+        render(
+            "development",
+            vec![class("development", "rancher.io/local-path")],
+        ),
+    ];
+    let variance = Variance::of(&renders);
+    let parity = Parity::of(&variance, &AllowList::embedded().unwrap());
+    assert!(
+        parity.environment(&variance, 2).violations.is_empty(),
+        "development may"
+    );
+    let staging = parity.environment(&variance, 1);
+    assert_eq!(staging.violations.len(), 1, "staging may not: {staging:?}");
+    assert_eq!(staging.violations[0].pointer, "/provisioner");
 }

@@ -118,8 +118,9 @@ pub struct Variance {
 }
 
 impl Variance {
-    /// Matches and compares `renders`.
-    pub fn of(renders: &[Rendered]) -> Variance {
+    /// Matches and compares `renders`, in the order given.
+    pub fn of<'r>(renders: impl IntoIterator<Item = &'r Rendered>) -> Variance {
+        let renders: Vec<&Rendered> = renders.into_iter().collect();
         let environments: Vec<String> = renders.iter().map(|r| r.environment.clone()).collect();
         let count = renders.len();
         let mut order: Vec<Key> = Vec::new();
@@ -188,6 +189,22 @@ impl Variance {
             .find(|(r, _)| r == role)
             .map(|(_, name)| name.as_str())
     }
+}
+
+/// The keys of `maps`, each once, in the order they are first seen: how a map compared
+/// across environments orders its entries.
+pub fn keys_in_order<'v>(
+    maps: impl IntoIterator<Item = &'v serde_json::Map<String, Value>>,
+) -> Vec<&'v String> {
+    let mut keys: Vec<&String> = Vec::new();
+    for map in maps {
+        for key in map.keys() {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
 }
 
 #[cfg(test)]

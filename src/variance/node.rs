@@ -1,6 +1,6 @@
 //! One value compared across environments.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::path::Path;
 
@@ -113,14 +113,7 @@ fn compare_among(values: &[Option<&Value>], present: &[bool]) -> Node {
         return Node::Same((*first).clone());
     }
     if live.iter().all(|v| v.is_object()) {
-        let mut keys: Vec<&String> = Vec::new();
-        for value in &live {
-            for key in value.as_object().into_iter().flat_map(Map::keys) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
+        let keys = super::keys_in_order(live.iter().filter_map(|v| v.as_object()));
         let entries: Vec<(String, Node)> = keys
             .into_iter()
             .map(|key| {

@@ -45,24 +45,6 @@ impl Path {
             })
             .collect()
     }
-
-    /// The keys only, dot-joined, with `[]` for every list step: the form allow-lists match,
-    /// `spec.template.spec.containers[].resources`.
-    pub fn pattern(&self) -> String {
-        let mut out = String::new();
-        for segment in &self.0 {
-            match segment {
-                Segment::Key(key) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                }
-                Segment::Index(_) => out.push_str("[]"),
-            }
-        }
-        out
-    }
 }
 
 /// Dot-joined keys with `[i]` indexes: `spec.template.spec.containers[0].image`. Keys that

@@ -41,7 +41,8 @@ impl Rule for EnvironmentParity {
         for violation in &parity.violations {
             let index = violation.here.then(|| {
                 cx.set.manifests.iter().position(|m| {
-                    m.kind == violation.kind
+                    m.api_version == violation.api_version
+                        && m.kind == violation.kind
                         && m.namespace == violation.namespace
                         && m.name == violation.name
                 })
