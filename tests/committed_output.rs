@@ -59,6 +59,17 @@ fn the_trees_built_from_every_environment_are_the_committed_files() {
 }
 
 #[test]
+fn the_shared_trees_do_not_depend_on_the_order_environments_are_given_in() {
+    let renders = common::render_repo();
+    let mut reversed = renders.clone();
+    reversed.reverse();
+    assert_eq!(
+        daactl::shared::build(&renders).unwrap(),
+        daactl::shared::build(&reversed).unwrap()
+    );
+}
+
+#[test]
 fn rendering_twice_gives_the_same_bytes() {
     assert_eq!(common::render_repo(), common::render_repo());
 }

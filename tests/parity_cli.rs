@@ -144,9 +144,24 @@ fn validate_reports_the_violation_on_the_object_and_line() {
         ],
     ));
     assert_eq!(code, 1, "{stdout}{stderr}");
+    // One finding per service, each at the field's line in the development file.
+    let located = regex_lite::Regex::new(
+        r"rendered/development/development/deployment-([a-z-]+)\.yaml:(\d+):(\d+): error\[E245-1\] high: `spec\.template\.spec\.shareProcessNamespace` of `Deployment <app>/([a-z-]+)` is `true` here but `false` in production",
+    )
+    .unwrap();
+    let found: Vec<(String, String)> = located
+        .captures_iter(&stdout)
+        .map(|c| (c[1].to_owned(), c[4].to_owned()))
+        .collect();
+    assert_eq!(
+        found.len(),
+        3,
+        "one E245-1 finding per service, located:\n{stdout}"
+    );
+    assert!(found.iter().all(|(file, object)| file == object));
     assert!(
-        stdout.contains("E245-1") && stdout.contains("`spec.template.spec.shareProcessNamespace` of `Deployment <app>/daa-service` is `true` here but `false` in production"),
-        "{stdout}"
+        !stdout.contains("error[E245-1] high: `spec.template.spec.shareProcessNamespace` of `Deployment <app>/redis`"),
+        "redis is rendered by another template"
     );
     // Only development differs from production; production and staging have no finding.
     let (code, stdout, stderr) = outcome(&daactl(
@@ -208,7 +223,36 @@ fn committed_folders_compare_like_fresh_renders() {
         "--env",
         "staging",
     ]);
-    let summary =
-        |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap()["summary"].clone();
-    assert_eq!(summary(&folders), summary(&fresh));
+    // Folders list objects in file order, renders in install order: compare as sets.
+    let report = |text: &str| {
+        let mut report: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut objects: Vec<String> = report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.to_string())
+            .collect();
+        objects.sort();
+        report["objects"] = serde_json::json!(objects);
+        report.as_object_mut().unwrap().remove("version");
+        report
+    };
+    let (folders, fresh) = (report(&folders), report(&fresh));
+    assert!(
+        folders == fresh,
+        "the committed folders and fresh renders differ in objects, paths, values or verdicts"
+    );
+}
+
+#[test]
+fn two_folders_of_one_name_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("elsewhere/staging");
+    common::copy_dir(&repo().join("rendered/staging"), &copy);
+    let (code, _, stderr) = parity(&["rendered/staging", copy.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("two folders are named `staging`"),
+        "{stderr}"
+    );
 }
