@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::variance::{Key, Name, Scope};
+use crate::variance::{Key, Scope};
 
 use super::error::{HelmError, HelmErrorKind};
 
@@ -305,8 +305,5 @@ pub(super) fn folder(key: &Key) -> Result<String, HelmError> {
 /// The file of an object's template below its folder: `deployment-daa-service.yaml`, as
 /// `rendered/<env>/` names it; a Namespace object by its role.
 pub(super) fn file(key: &Key) -> String {
-    let name = match &key.name {
-        Name::Literal(name) | Name::NamespaceRole(name) => name,
-    };
-    format!("{}-{name}.yaml", key.kind.to_ascii_lowercase())
+    crate::render::order::object_file(&key.kind, key.name_or_role())
 }

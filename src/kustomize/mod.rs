@@ -315,11 +315,7 @@ fn home(resource: &VariedResource) -> Result<Option<&str>, KustomizeError> {
 /// its namespace when it is `outside` daactl's roles yet namespaced.
 fn object_file(resource: &VariedResource, outside: bool) -> Result<String, KustomizeError> {
     let key = &resource.key;
-    let file = format!(
-        "{}-{}.yaml",
-        key.kind.to_ascii_lowercase(),
-        key.name_or_role()
-    );
+    let file = crate::render::order::object_file(&key.kind, key.name_or_role());
     folder_name(&file)?;
     match &key.scope {
         Scope::Namespace(namespace) if outside => {

@@ -83,10 +83,16 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 /// cluster-scoped objects under `_cluster/`.
 pub fn file_name(kind: &str, namespace: Option<&str>, name: &str) -> String {
     format!(
-        "{}/{}-{name}.yaml",
+        "{}/{}",
         namespace.unwrap_or(CLUSTER_FOLDER),
-        kind.to_ascii_lowercase()
+        object_file(kind, name)
     )
+}
+
+/// An object's file inside its folder, `<kind>-<name>.yaml`, as `rendered/<env>/`, the
+/// Kustomize tree and the chart's templates all name it.
+pub fn object_file(kind: &str, name: &str) -> String {
+    format!("{}-{name}.yaml", kind.to_ascii_lowercase())
 }
 
 #[cfg(test)]
