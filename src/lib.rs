@@ -20,5 +20,7 @@ pub mod project;
 pub mod render;
 pub mod shared;
 pub mod spec;
+#[cfg(test)]
+mod testing;
 pub mod variance;
 pub mod yaml;

@@ -283,25 +283,11 @@ fn object(kind: &str, env: &str, name: &str, body: Value) -> Resource {
     if let (Value::Object(value), Value::Object(body)) = (&mut value, body) {
         value.extend(body);
     }
-    Resource {
-        api_version: "v1".into(),
-        kind: kind.into(),
-        namespace: Some(env.into()),
-        name: name.into(),
-        template: "t.yaml.j2".into(),
-        value,
-    }
+    Resource::from_object("t.yaml.j2", value).expect("the object has an identity")
 }
 
 fn render(env: &str, resources: Vec<Resource>) -> Rendered {
-    Rendered {
-        environment: env.into(),
-        namespaces: vec![
-            ("app".into(), env.into()),
-            ("data".into(), format!("{env}-data")),
-        ],
-        resources,
-    }
+    common::render_of(env, resources)
 }
 
 fn config(env: &str, data: Value) -> Resource {

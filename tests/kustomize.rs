@@ -100,20 +100,7 @@ fn patched(kustomization: &Value) -> Vec<(String, Vec<String>)> {
 }
 
 fn object(value: Value) -> Resource {
-    let text = |pointer: &str| {
-        value
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    Resource {
-        api_version: text("/apiVersion").unwrap(),
-        kind: text("/kind").unwrap(),
-        namespace: text("/metadata/namespace"),
-        name: text("/metadata/name").unwrap(),
-        template: "synthetic".into(),
-        value,
-    }
+    Resource::from_object("synthetic", value).expect("a test object has an identity")
 }
 
 /// An environment with namespaces `<env>` (role `app`) and `<env>-data` (role `data`),
@@ -130,14 +117,7 @@ fn render(env: &str, objects: Vec<Value>) -> Rendered {
         namespace(format!("{env}-data"), "data"),
     ];
     resources.extend(objects.into_iter().map(object));
-    Rendered {
-        environment: env.into(),
-        namespaces: vec![
-            ("app".into(), env.into()),
-            ("data".into(), format!("{env}-data")),
-        ],
-        resources,
-    }
+    common::render_of(env, resources)
 }
 
 const ENVIRONMENTS: [&str; 3] = ["development", "production", "staging"];

@@ -3,6 +3,7 @@ use serde_json::{Value, json};
 use super::naming::{access, camel, groups, item_keys};
 use super::*;
 use crate::render::{Rendered, Resource};
+use crate::testing::render;
 use crate::variance::{Name, Scope};
 
 fn key(kind: &str, scope: Scope, name: &str) -> Key {
@@ -150,17 +151,6 @@ fn nested_or_equal_values_keys_are_refused() {
         "{error}"
     );
     assert!(naming::check_distinct(&[place(&["a"], "x"), place(&["a"], "y")]).is_err());
-}
-
-fn render(env: &str, resources: Vec<Resource>) -> Rendered {
-    Rendered {
-        environment: env.into(),
-        namespaces: vec![
-            ("app".into(), env.into()),
-            ("data".into(), format!("{env}-data")),
-        ],
-        resources,
-    }
 }
 
 fn deployment(env: &str, image: &str, cpu: &str) -> Resource {

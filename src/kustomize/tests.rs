@@ -3,24 +3,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::render::{Rendered, Resource};
-
-fn object(value: Value) -> Resource {
-    let text = |pointer: &str| {
-        value
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    Resource {
-        api_version: text("/apiVersion").unwrap(),
-        kind: text("/kind").unwrap(),
-        namespace: text("/metadata/namespace"),
-        name: text("/metadata/name").unwrap(),
-        template: "t.yaml.j2".into(),
-        value,
-    }
-}
+use crate::render::Rendered;
+use crate::testing::object;
 
 /// An environment like the repository's: namespaces `<env>` and `<env>-data`, a service
 /// whose image, resources, labels and config differ, a database namespace object, a cluster

@@ -4,6 +4,7 @@ use super::allow::Pattern;
 use super::judge::replace_words;
 use super::*;
 use crate::render::{Rendered, Resource};
+use crate::testing::render;
 use crate::variance::Segment;
 
 fn deployment(env: &str, read_only: bool, cpu: &str) -> Resource {
@@ -24,17 +25,6 @@ fn deployment(env: &str, read_only: bool, cpu: &str) -> Resource {
                 "securityContext": {"readOnlyRootFilesystem": read_only},
             }]}}},
         }),
-    }
-}
-
-fn render(env: &str, resources: Vec<Resource>) -> Rendered {
-    Rendered {
-        environment: env.into(),
-        namespaces: vec![
-            ("app".into(), env.into()),
-            ("data".into(), format!("{env}-data")),
-        ],
-        resources,
     }
 }
 

@@ -40,6 +40,26 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// An object read elsewhere (a tool's output, a hand-written case) as a resource, its
+    /// identity taken from the object; `None` without `apiVersion`, `kind` or
+    /// `metadata.name`.
+    pub fn from_object(template: &str, value: Value) -> Option<Resource> {
+        let text = |pointer: &str| {
+            value
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(Resource {
+            api_version: text("/apiVersion")?,
+            kind: text("/kind")?,
+            namespace: text("/metadata/namespace"),
+            name: text("/metadata/name")?,
+            template: template.to_owned(),
+            value,
+        })
+    }
+
     /// `Kind namespace/name`, or `Kind name` when cluster-scoped.
     pub fn identity(&self) -> String {
         match &self.namespace {

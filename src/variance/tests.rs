@@ -1,7 +1,8 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::render::{Rendered, Resource};
+use crate::render::Resource;
+use crate::testing::render;
 
 fn resource(kind: &str, namespace: Option<&str>, name: &str, value: Value) -> Resource {
     Resource {
@@ -11,17 +12,6 @@ fn resource(kind: &str, namespace: Option<&str>, name: &str, value: Value) -> Re
         name: name.into(),
         template: "t.yaml.j2".into(),
         value,
-    }
-}
-
-fn render(env: &str, resources: Vec<Resource>) -> Rendered {
-    Rendered {
-        environment: env.into(),
-        namespaces: vec![
-            ("app".into(), env.into()),
-            ("data".into(), format!("{env}-data")),
-        ],
-        resources,
     }
 }
 

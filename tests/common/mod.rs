@@ -176,3 +176,16 @@ pub fn scaled_project(extra: usize) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Environment `env` rendering `resources`, with namespaces `<env>` (role `app`) and
+/// `<env>-data` (role `data`), as the repository's environments have: for hand-made cases.
+pub fn render_of(env: &str, resources: Vec<daactl::render::Resource>) -> Rendered {
+    Rendered {
+        environment: env.into(),
+        namespaces: vec![
+            ("app".into(), env.into()),
+            ("data".into(), format!("{env}-data")),
+        ],
+        resources,
+    }
+}
