@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::helm::{self, HelmError};
 use crate::kustomize::{self, KustomizeError};
+use crate::parity::{AllowList, AllowListError};
 use crate::render::Rendered;
 use crate::variance::Variance;
 
@@ -29,6 +30,9 @@ pub enum SharedTreeError {
     /// The Helm chart.
     #[error("rendered/helm")]
     Helm(#[from] HelmError),
+    /// The allow-list naming the reference environment.
+    #[error("schemas/parity.toml")]
+    AllowList(#[from] AllowListError),
 }
 
 /// Builds every shared tree from the renders of every environment.
@@ -38,10 +42,11 @@ pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
     let mut ordered: Vec<&Rendered> = renders.iter().collect();
     ordered.sort_by(|a, b| a.environment.cmp(&b.environment));
     let variance = Variance::of(ordered);
-    // The chart's defaults are production's, or the first environment's in a project
-    // without one.
-    let reference = if variance.index(helm::REFERENCE).is_some() {
-        helm::REFERENCE
+    // The chart's defaults are the environment parity compares the others with
+    // (schemas/parity.toml: production), or the first one in a project without it.
+    let allow = AllowList::embedded()?;
+    let reference = if variance.index(&allow.reference).is_some() {
+        allow.reference.as_str()
     } else {
         &variance.environments[0]
     };

@@ -36,10 +36,6 @@ pub const CHART_NAME: &str = "daa";
 /// requirements ask (REQ-T202); `-0` admits providers' pre-release suffixes (`v1.33.1-eks-…`).
 pub const KUBE_VERSION: &str = ">=1.28.0-0";
 
-/// The environment whose values are the chart's defaults: production, so a chart installed
-/// without a values file gets the secure settings and every object.
-pub const REFERENCE: &str = "production";
-
 /// The versions `Chart.yaml` declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartVersion {
