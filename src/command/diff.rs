@@ -28,7 +28,12 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
-    for tree in shared_trees(project, &rendered)?.unwrap_or_default() {
+    let trees = shared_trees(project, &rendered)?.unwrap_or_default();
+    let tree_names: Vec<String> = trees
+        .iter()
+        .map(|t| format!("{RENDERED_DIR}/{}", t.name))
+        .collect();
+    for tree in trees {
         let name = tree.name;
         let committed = output::read_tree(&dir.join(name))
             .with_context(|| format!("reading {RENDERED_DIR}/{name}"))?;
@@ -45,8 +50,13 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
         progress(
             session,
             &format!(
-                "{RENDERED_DIR}/ is current: {} environments, {objects} objects",
-                rendered.len()
+                "{RENDERED_DIR}/ is current: {} environments, {objects} objects{}",
+                rendered.len(),
+                if tree_names.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", tree_names.join(", "))
+                }
             ),
         );
         return Ok(Outcome::Success);
