@@ -17,23 +17,20 @@ fn every_environment_renders_exactly_the_committed_files() {
         ["development", "production", "staging"]
     );
     for environment in rendered {
-        let dir = common::repo()
-            .join("rendered")
-            .join(&environment.environment);
-        let committed = read_tree(&dir).unwrap();
-        let diff = daactl::diff::compare(
-            &environment.environment,
-            &format!("rendered/{}", environment.environment),
-            &committed,
-            &environment.files(),
-        );
-        assert!(
-            diff.is_clean(),
-            "{}\n{}\nrun `cargo run -- render` to accept the change",
-            diff.summary(),
-            diff.patches.join("\n")
-        );
+        assert_committed(&environment.environment, &environment.files());
     }
+}
+
+/// Asserts that `rendered/<folder>/` holds exactly `files`, showing the diff when not.
+fn assert_committed(folder: &str, files: &std::collections::BTreeMap<String, String>) {
+    let committed = read_tree(&common::repo().join("rendered").join(folder)).unwrap();
+    let diff = daactl::diff::compare(folder, &format!("rendered/{folder}"), &committed, files);
+    assert!(
+        diff.is_clean(),
+        "{}\n{}\nrun `cargo run -- render` to accept the change",
+        diff.summary(),
+        diff.patches.join("\n")
+    );
 }
 
 #[test]
@@ -42,19 +39,7 @@ fn the_trees_built_from_every_environment_are_the_committed_files() {
     let names: Vec<&str> = trees.iter().map(|t| t.name).collect();
     assert_eq!(names, daactl::project::SHARED_TREES);
     for tree in trees {
-        let committed = read_tree(&common::repo().join("rendered").join(tree.name)).unwrap();
-        let diff = daactl::diff::compare(
-            tree.name,
-            &format!("rendered/{}", tree.name),
-            &committed,
-            &tree.files,
-        );
-        assert!(
-            diff.is_clean(),
-            "{}\n{}\nrun `cargo run -- render` to accept the change",
-            diff.summary(),
-            diff.patches.join("\n")
-        );
+        assert_committed(tree.name, &tree.files);
     }
 }
 
