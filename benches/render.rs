@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use daactl::kubeschema::{Catalog, Verdict};
-use daactl::parity::{AllowList, EnvironmentParity, Parity};
+use daactl::parity::{self, AllowList, EnvironmentParity, Parity};
 use daactl::policy::catalogue::Policy;
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::manifest::ManifestSet;
@@ -144,13 +144,8 @@ fn main() {
             .map(|r| ManifestSet::from_rendered(r, "rendered"))
             .collect()
     };
-    let parity_views = |rendered: &[daactl::render::Rendered]| -> Vec<EnvironmentParity> {
-        let variance = Variance::of(rendered);
-        let parity = Parity::of(&variance, &allow);
-        (0..rendered.len())
-            .map(|env| parity.environment(&variance, env))
-            .collect()
-    };
+    let parity_views =
+        |rendered: &[daactl::render::Rendered]| parity::environment_views(rendered).unwrap();
     let validate = |sets: &[ManifestSet], views: &[EnvironmentParity]| {
         let targets: Vec<Target<'_>> = sets
             .iter()

@@ -526,20 +526,21 @@ fn the_values_schema_refuses_a_string_where_a_number_belongs() {
     let dir = tempfile::tempdir().unwrap();
     let chart = write_chart(&helm::chart(&variance, "production").unwrap(), dir.path());
     let bad = dir.path().join("bad.yaml");
-    std::fs::write(
-        &bad,
-        "app:\n  horizontalPodAutoscaler:\n    daaService:\n      spec:\n        minReplicas: \"3\"\n",
-    )
-    .unwrap();
-    let failure = helm
-        .run(&[
+    // `helm lint --strict` of the chart with `values`, which must fail.
+    let lint_refuses = |values: &str| {
+        std::fs::write(&bad, values).unwrap();
+        helm.run(&[
             "lint",
             "--strict",
             chart.to_str().unwrap(),
             "-f",
             bad.to_str().unwrap(),
         ])
-        .expect_err("the schema refuses a string replica count");
+        .expect_err("the schema refuses these values")
+    };
+    let failure = lint_refuses(
+        "app:\n  horizontalPodAutoscaler:\n    daaService:\n      spec:\n        minReplicas: \"3\"\n",
+    );
     assert!(
         failure
             .stdout
@@ -547,20 +548,7 @@ fn the_values_schema_refuses_a_string_where_a_number_belongs() {
         "{failure}"
     );
     // A key no environment has is refused too.
-    std::fs::write(
-        &bad,
-        "app:\n  deployment:\n    daaService:\n      replicas: 3\n",
-    )
-    .unwrap();
-    let failure = helm
-        .run(&[
-            "lint",
-            "--strict",
-            chart.to_str().unwrap(),
-            "-f",
-            bad.to_str().unwrap(),
-        ])
-        .expect_err("the schema refuses an unknown key");
+    let failure = lint_refuses("app:\n  deployment:\n    daaService:\n      replicas: 3\n");
     assert!(
         failure
             .stdout

@@ -10,14 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
-use daactl::parity::{self, AllowList, Parity};
+use daactl::parity;
 use daactl::policy::catalogue::Policy;
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::manifest::ManifestSet;
 use daactl::policy::registry;
 use daactl::policy::report::Report;
 use daactl::policy::waiver::{self, Date, Waiver};
-use daactl::variance::Variance;
 
 mod common;
 
@@ -70,11 +69,7 @@ fn run_environments(folders: &[PathBuf]) -> Report {
         .iter()
         .map(|(name, set)| parity::as_render(name, set))
         .collect();
-    let variance = Variance::of(&renders);
-    let parity = Parity::of(&variance, &AllowList::embedded().unwrap());
-    let views: Vec<_> = (0..named.len())
-        .map(|env| parity.environment(&variance, env))
-        .collect();
+    let views = parity::environment_views(&renders).unwrap();
     let policy = Policy::embedded();
     let targets: Vec<Target<'_>> = named
         .iter()

@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result, bail};
 
 use daactl::kubeschema::Catalog;
-use daactl::parity::{AllowList, EnvironmentParity, Parity};
+use daactl::parity::{self, EnvironmentParity};
 use daactl::policy::catalogue::{Policy, Severity};
 use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::explain;
@@ -12,7 +12,6 @@ use daactl::policy::manifest::ManifestSet;
 use daactl::policy::waiver::{self, Date, Waiver};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::render::Rendered;
-use daactl::variance::Variance;
 
 use super::{Outcome, Session, load_and_render, progress, write_stdout};
 use crate::cli::{FailOn, RulesFormat, Selection, ValidateArgs, ValidateFormat};
@@ -51,14 +50,14 @@ fn parity_views(
     if compared.len() < 2 {
         return Ok(vec![None; rendered.len()]);
     }
-    let variance = Variance::of(compared);
-    let parity = Parity::of(&variance, &AllowList::embedded()?);
+    let mut views = parity::environment_views(compared)?;
     Ok(rendered
         .iter()
         .map(|r| {
-            variance
-                .index(&r.environment)
-                .map(|env| parity.environment(&variance, env))
+            let index = compared
+                .iter()
+                .position(|c| c.environment == r.environment)?;
+            Some(std::mem::take(&mut views[index]))
         })
         .collect())
 }

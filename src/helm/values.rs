@@ -269,15 +269,7 @@ fn node_schema(keys: &[String], values: &[&Value], notes: &[(Vec<String>, Note)]
 fn types(values: &[&Value]) -> Value {
     let mut names: Vec<&str> = Vec::new();
     for value in values {
-        let name = match value {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        };
+        let name = crate::kubeschema::type_name(value);
         if !names.contains(&name) {
             names.push(name);
         }

@@ -20,7 +20,7 @@ pub(super) fn violations(validator: &Validator, object: &Value) -> Vec<Violation
 }
 
 /// The JSON type of a value as messages name it; a number without a fraction is an integer.
-pub(super) fn type_name(value: &Value) -> &'static str {
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

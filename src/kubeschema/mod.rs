@@ -29,6 +29,8 @@ mod catalog;
 mod crd;
 mod error;
 mod message;
+
+pub(crate) use message::type_name;
 mod removed;
 mod schema;
 mod verdict;

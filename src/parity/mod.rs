@@ -250,6 +250,16 @@ fn shown_value(value: Option<&Value>) -> String {
     }
 }
 
+/// What parity says about each of `renders`, in their order, judged against the committed
+/// allow-list: what `daactl validate` hands rule E245-1.
+pub fn environment_views(renders: &[Rendered]) -> Result<Vec<EnvironmentParity>, AllowListError> {
+    let variance = Variance::of(renders);
+    let parity = Parity::of(&variance, &AllowList::embedded()?);
+    Ok((0..renders.len())
+        .map(|env| parity.environment(&variance, env))
+        .collect())
+}
+
 /// A violation as one environment sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvironmentViolation<'a> {
