@@ -43,6 +43,10 @@ pub struct Environment {
     /// Groups of people given namespace-level access.
     #[serde(default)]
     pub access_groups: Vec<AccessGroup>,
+    /// How Argo CD deploys the environment from this repository (REQ-T217, T219, T244);
+    /// without it daactl writes no Argo CD objects for the environment.
+    #[serde(default)]
+    pub gitops: Option<Gitops>,
 }
 
 /// Where the environment runs.
@@ -178,6 +182,31 @@ impl Default for Platform {
             ingress_namespace: "istio-ingress".to_owned(),
         }
     }
+}
+
+/// How Argo CD deploys an environment: an `Application` syncing the environment's Kustomize
+/// overlay from `main`, and optionally per-pull-request previews built from that overlay.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gitops {
+    /// `automated`: every commit on `main` is applied, with pruning and self-heal (REQ-T217);
+    /// `manual`: a person presses sync, the approval gate of production (REQ-T219).
+    pub sync: SyncMode,
+    /// Build an ephemeral environment from this environment's overlay for every open pull
+    /// request labelled `preview`, in namespaces `pr-<number>` and `pr-<number>-<role>`,
+    /// deleted when the pull request closes (REQ-T244).
+    #[serde(default)]
+    pub previews: bool,
+}
+
+/// When Argo CD applies a new commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    /// On every commit, pruning removed objects and reverting drift.
+    Automated,
+    /// Only when a person syncs.
+    Manual,
 }
 
 /// Image registry settings.
