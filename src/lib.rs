@@ -7,6 +7,7 @@
 //! `kustomize` writes them as a Kustomize base with one overlay per environment.
 
 pub mod diff;
+pub mod gitops;
 pub mod helm;
 pub mod image;
 pub mod kubeschema;

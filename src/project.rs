@@ -10,7 +10,27 @@ pub const ENVIRONMENTS_DIR: &str = "environments";
 pub const RENDERED_DIR: &str = "rendered";
 /// Folders of `rendered/` built from every environment together (the Kustomize tree and the
 /// Helm chart); no environment may take their names.
-pub const SHARED_TREES: &[&str] = &["kustomize", "helm"];
+pub const SHARED_TREES: &[&str] = &["kustomize", "helm", "gitops"];
+/// The GitHub owner of this repository, which is both the tool and the deployment it manages.
+pub const REPOSITORY_OWNER: &str = "daa-platform";
+/// The GitHub name of this repository.
+pub const REPOSITORY_NAME: &str = "daactl";
+/// This repository's public address: where Argo CD reads the committed output, and where
+/// the documentation that reports link to lives.
+pub const REPOSITORY_URL: &str = "https://github.com/daa-platform/daactl";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_url_is_owner_and_name() {
+        assert_eq!(
+            REPOSITORY_URL,
+            format!("https://github.com/{REPOSITORY_OWNER}/{REPOSITORY_NAME}")
+        );
+    }
+}
 
 /// Why a project or its environments could not be opened.
 #[derive(Debug, thiserror::Error)]

@@ -6,13 +6,13 @@ use daactl::diff::{colorize, compare};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::{output, parallel};
 
-use super::{Outcome, Session, progress, render_selection, shared_trees, write_stdout};
+use super::{Outcome, Session, load_and_render, progress, shared_trees, write_stdout};
 use crate::cli::Selection;
 
 /// Compares `rendered/<env>/` with a fresh render of each selected environment, and, when
 /// every environment is selected, the trees built from all of them.
 pub fn run(session: &Session, project: &Project, selection: &Selection) -> Result<Outcome> {
-    let rendered = render_selection(project, selection)?;
+    let (specs, rendered) = load_and_render(project, selection)?;
     let dir = project.rendered_dir();
     // Reading, emitting and comparing are independent per environment: one thread each.
     let mut diffs = parallel::map(&rendered, |environment| {
@@ -28,7 +28,7 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
-    let trees = shared_trees(project, &rendered)?.unwrap_or_default();
+    let trees = shared_trees(project, &specs, &rendered)?.unwrap_or_default();
     let tree_names: Vec<String> = trees
         .iter()
         .map(|t| format!("{RENDERED_DIR}/{}", t.name))

@@ -102,8 +102,10 @@ fn open(explicit: Option<&Path>) -> Result<Project> {
 
 /// The trees built from every environment together, when the selection is every
 /// environment of the project; `None` when it is fewer (the trees would be partial).
+/// `specs` and `rendered` are in the same order.
 pub fn shared_trees(
     project: &Project,
+    specs: &[daactl::spec::Spec],
     rendered: &[Rendered],
 ) -> Result<Option<Vec<daactl::shared::Tree>>> {
     let known = project.environment_names()?;
@@ -113,7 +115,14 @@ pub fn shared_trees(
     if !every {
         return Ok(None);
     }
-    Ok(Some(daactl::shared::build(rendered)?))
+    let mut trees = daactl::shared::build(rendered)?;
+    let environments: Vec<_> = specs
+        .iter()
+        .map(|spec| &spec.environment)
+        .zip(rendered)
+        .collect();
+    trees.push(daactl::gitops::tree(&environments));
+    Ok(Some(trees))
 }
 
 /// Loads the selected specs and renders them, all in memory.

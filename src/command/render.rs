@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result, bail};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::{output, parallel};
 
-use super::{Outcome, Session, progress, render_selection, shared_trees, write_stdout};
+use super::{Outcome, Session, load_and_render, progress, shared_trees, write_stdout};
 use crate::cli::RenderArgs;
 
 /// Renders the selection; writes `rendered/<env>/` or, with `--stdout`, one stream.
@@ -20,12 +20,12 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
         }
     }
     // Everything renders in memory first: one bad environment means nothing is written.
-    let rendered = render_selection(project, &args.selection)?;
+    let (specs, rendered) = load_and_render(project, &args.selection)?;
     if args.stdout {
         write_stdout(rendered[0].stream().as_bytes())?;
         return Ok(Outcome::Success);
     }
-    let shared = shared_trees(project, &rendered)?;
+    let shared = shared_trees(project, &specs, &rendered)?;
     let dir = project.rendered_dir();
     // Environments are written independently (each swapped in atomically), in parallel.
     let summaries = parallel::map(&rendered, |environment| {
@@ -67,7 +67,7 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
         None => progress(
             session,
             &format!(
-                "{RENDERED_DIR}/kustomize and {RENDERED_DIR}/helm are built from every environment together: not written for a selection"
+                "{RENDERED_DIR}/kustomize, {RENDERED_DIR}/helm and {RENDERED_DIR}/gitops are built from every environment together: not written for a selection"
             ),
         ),
     }

@@ -14,8 +14,15 @@ use crate::policy::engine::severity;
 use crate::policy::registry;
 use crate::policy::report::{Finding, Report};
 
+use crate::project::REPOSITORY_URL;
+
 /// Where each rule's documentation lives: `docs/rules.md`, one anchor per code.
-pub const RULES_DOC_URL: &str = "https://github.com/daa-platform/daactl/blob/main/docs/rules.md";
+fn rules_doc_url(code: &str) -> String {
+    format!(
+        "{REPOSITORY_URL}/blob/main/docs/rules.md#{}",
+        code.to_lowercase()
+    )
+}
 
 /// The SARIF level of a severity (GitHub: error, warning or note).
 fn level(severity: Severity) -> &'static str {
@@ -64,7 +71,7 @@ pub fn render(report: &Report) -> String {
                         meta.code
                     ),
                 },
-                "helpUri": format!("{RULES_DOC_URL}#{}", meta.code.to_lowercase()),
+                "helpUri": rules_doc_url(meta.code),
                 "defaultConfiguration": { "level": level(severity) },
                 "properties": {
                     "tags": tags,
@@ -103,7 +110,7 @@ pub fn render(report: &Report) -> String {
             "tool": { "driver": {
                 "name": "daactl",
                 "semanticVersion": report.version,
-                "informationUri": "https://github.com/daa-platform/daactl",
+                "informationUri": REPOSITORY_URL,
                 "rules": descriptors,
             } },
             "invocations": [{
