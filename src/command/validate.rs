@@ -2,6 +2,7 @@
 
 use anyhow::{Context as _, Result, bail};
 
+use daactl::gitops;
 use daactl::kubeschema::Catalog;
 use daactl::parity::{self, EnvironmentParity};
 use daactl::policy::catalogue::{Policy, Severity};
@@ -82,9 +83,18 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
             .context("no project to render; pass manifest PATHS or run inside a daactl project")?;
         let (specs, rendered) = load_and_render(project, &args.selection)?;
         let parity = parity_views(session, project, args, &rendered)?;
-        let sets: Vec<ManifestSet> = rendered
-            .into_iter()
-            .map(|r| ManifestSet::from_rendered(r, RENDERED_DIR))
+        // Each environment is validated with the Argo CD objects that deploy it
+        // (`rendered/gitops/`), so REQ-T217/T219/T244 are judged on what is committed.
+        let gitops_dir = format!("{RENDERED_DIR}/{}", gitops::TREE);
+        let sets: Vec<ManifestSet> = specs
+            .iter()
+            .zip(rendered)
+            .map(|(spec, r)| {
+                let delivery = gitops::resources(&spec.environment, &r);
+                let mut set = ManifestSet::from_rendered(r, RENDERED_DIR);
+                set.extend_rendered(&gitops_dir, delivery);
+                set
+            })
             .collect();
         let mut targets = Vec::new();
         for ((spec, set), parity) in specs.iter().zip(&sets).zip(&parity) {

@@ -110,6 +110,13 @@ pub struct EnvironmentPolicy {
     pub backups: bool,
     /// Runs in a cloud (an SSD StorageClass, load balancer, ...); false for a local cluster.
     pub cloud: bool,
+    /// Deploys only when a person syncs: its Argo CD Application must not sync
+    /// automatically (REQ-T219's approval gate).
+    #[serde(default)]
+    pub manual_sync: bool,
+    /// Per-pull-request previews are built from this environment (REQ-T244).
+    #[serde(default)]
+    pub previews: bool,
 }
 
 /// The whole policy file.

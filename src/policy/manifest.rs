@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
-use crate::render::Rendered;
+use crate::render::{Rendered, Resource};
 use crate::yaml;
 
 /// A file holding manifests.
@@ -186,6 +186,25 @@ impl ManifestSet {
             })
             .collect();
         Self { manifests }
+    }
+
+    /// Adds objects daactl writes into another tree of `rendered/` (the Argo CD objects that
+    /// deploy the environment, `rendered/gitops/<folder>/`), each as its file `dir/<folder>/...`.
+    pub fn extend_rendered(&mut self, dir: &str, resources: Vec<(String, Resource)>) {
+        self.manifests
+            .extend(resources.into_iter().map(|(folder, resource)| Manifest {
+                file: Arc::new(SourceFile {
+                    path: format!("{dir}/{folder}/{}", resource.file_name()),
+                    text: OnceLock::new(),
+                    template: Some(resource.template),
+                }),
+                api_version: resource.api_version,
+                kind: resource.kind,
+                namespace: resource.namespace,
+                name: resource.name,
+                value: resource.value,
+                document: 0,
+            }));
     }
 
     /// The objects in YAML files and folders (searched recursively for `*.yaml` and

@@ -5,13 +5,15 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    api, availability, database, environment, image, namespace, network, parity, pod_security,
-    resources, secrets, storage, waivers, workload,
+    api, availability, database, environment, gitops, image, namespace, network, parity,
+    pod_security, resources, secrets, storage, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
     &parity::EnvironmentParity,
+    &gitops::UnsyncedEnvironment,
+    &gitops::LingeringPreview,
     &api::InvalidKubernetesObject,
     &api::RemovedApiVersion,
     &workload::WorkloadWithoutService,

@@ -5,8 +5,9 @@ use super::manifest::ManifestSet;
 use crate::parity::EnvironmentParity;
 
 /// Everything `daactl rules` and `daactl explain` print about a rule. Codes are stable and
-/// never reused: `E` rules compare environments, `K` rules read one environment's Kubernetes
-/// manifests, `X` rules are about waivers.
+/// never reused: `E` rules compare environments, `G` rules read the Argo CD objects that
+/// deploy an environment, `K` rules read one environment's Kubernetes manifests, `X` rules
+/// are about waivers.
 #[derive(Debug)]
 pub struct RuleMeta {
     /// Stable code, `<artifact letter><requirement number>-<n>`, e.g. `K206-2`.

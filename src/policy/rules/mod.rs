@@ -8,6 +8,7 @@ pub mod availability;
 pub mod common;
 pub mod database;
 pub mod environment;
+pub mod gitops;
 pub mod image;
 pub mod namespace;
 pub mod network;

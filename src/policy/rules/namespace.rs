@@ -2,6 +2,7 @@
 //! and RBAC stays inside namespaces, without wildcards or cluster-admin.
 
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
+use crate::policy::rules::gitops::is_argo_cd;
 use crate::render::order::is_cluster_scoped;
 
 /// ## What it does
@@ -11,7 +12,9 @@ use crate::render::order::is_cluster_scoped;
 ///
 /// Cluster-scoped kinds are the ones daactl renders outside namespaces (`Namespace`,
 /// `StorageClass`, `ClusterRole`, `ClusterRoleBinding`, `PriorityClass`, `PersistentVolume`,
-/// `CustomResourceDefinition`, `ClusterSecretStore`, ...; see `src/render/order.rs`).
+/// `CustomResourceDefinition`, `ClusterSecretStore`, ...; see `src/render/order.rs`). Argo
+/// CD's `Application`, `AppProject` and `ApplicationSet` live in Argo CD's namespace and are
+/// not checked.
 ///
 /// ## Why is this bad?
 /// An object without a namespace lands wherever the applying context points, often
@@ -70,7 +73,9 @@ impl Rule for ObjectOutsideEnvironmentNamespace {
                 }
                 continue;
             }
-            if is_cluster_scoped(&manifest.kind) {
+            // Argo CD reads its Applications and projects only in its own namespace; they
+            // deploy the environment rather than run in it.
+            if is_cluster_scoped(&manifest.kind) || is_argo_cd(manifest) {
                 continue;
             }
             out.saw();
