@@ -1,5 +1,5 @@
 //! The Argo CD objects that deploy each environment from this repository (REQ-T217, T219,
-//! T244), written to `rendered/gitops/`: per environment with a `[gitops]` section, an
+//! T244), written to `rendered/gitops/`: per environment (its spec's `[gitops]`), an
 //! `AppProject` and an `Application` syncing the environment's Kustomize overlay from
 //! `main`; for an environment with `previews = true`, an `ApplicationSet` whose pull-request
 //! generator makes an ephemeral copy of that overlay per labelled pull request, and its
@@ -43,11 +43,9 @@ pub fn overlay_path(environment: &str) -> String {
 }
 
 /// The Argo CD objects of one environment, each with the folder of the tree it goes to
-/// (the environment's name, or [`PREVIEWS_FOLDER`]); empty without a `[gitops]` section.
+/// (the environment's name, or [`PREVIEWS_FOLDER`]).
 pub fn resources(spec: &Environment, rendered: &Rendered) -> Vec<(String, Resource)> {
-    let Some(gitops) = &spec.gitops else {
-        return Vec::new();
-    };
+    let gitops = &spec.gitops;
     let env = spec.name.as_str();
     let project = format!("daa-{env}");
     let destinations: Vec<Value> = rendered

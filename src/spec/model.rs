@@ -43,10 +43,8 @@ pub struct Environment {
     /// Groups of people given namespace-level access.
     #[serde(default)]
     pub access_groups: Vec<AccessGroup>,
-    /// How Argo CD deploys the environment from this repository (REQ-T217, T219, T244);
-    /// without it daactl writes no Argo CD objects for the environment.
-    #[serde(default)]
-    pub gitops: Option<Gitops>,
+    /// How Argo CD deploys the environment from this repository (REQ-T217, T219, T244).
+    pub gitops: Gitops,
 }
 
 /// Where the environment runs.

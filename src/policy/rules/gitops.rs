@@ -74,7 +74,7 @@ static UNSYNCED_ENVIRONMENT: RuleMeta = RuleMeta {
     requirement: "REQ-T217",
     summary: "An Argo CD Application deploys the environment from Git: automated prune and self-heal, or a manual sync gate where the policy asks for one",
     rationale: "REQ-T217 makes Git the single source of truth: an Argo CD Application per environment syncs the committed output at a pinned revision, prunes what was removed and reverts drift. REQ-T219 asks for a manual approval before production, which Argo CD gives by not syncing production automatically.",
-    remediation: "Add a `[gitops]` section to the environment's spec (`sync = \"automated\"`, or `\"manual\"` for production) and run `daactl render`; in a hand-written Application set `source.targetRevision` to a branch or tag and `syncPolicy.automated` to `{prune: true, selfHeal: true}`, or remove `automated` where the policy has `manual_sync = true`.",
+    remediation: "Set `[gitops] sync` in the environment's spec (`\"automated\"`, or `\"manual\"` for production) and run `daactl render`; in a hand-written Application set `source.targetRevision` to a branch or tag and `syncPolicy.automated` to `{prune: true, selfHeal: true}`, or remove `automated` where the policy has `manual_sync = true`.",
     peers: &[],
 };
 
