@@ -97,7 +97,7 @@ fn an_environment_may_not_take_the_name_of_a_shared_tree() {
     .unwrap();
     let stderr = fails_with_2(dir.path(), &["render"]);
     assert!(
-        stderr.contains("environments/helm.toml:4:8: error: `name`: `helm` is reserved: rendered/helm holds what daactl builds from every environment together"),
+        stderr.contains("environments/helm.toml:4:8: error: `name`: `helm` is reserved: rendered/helm holds what daactl builds beside the environments"),
         "{stderr}"
     );
 }
