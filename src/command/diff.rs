@@ -3,16 +3,16 @@
 use anyhow::{Context as _, Result};
 
 use daactl::diff::{colorize, compare};
-use daactl::project::{Project, RENDERED_DIR};
-use daactl::{output, parallel};
+use daactl::project::{Project, RENDERED_DIR, TERRAFORM_DIR};
+use daactl::{output, parallel, terraform};
 
-use super::{Outcome, Session, progress, render_selection, shared_trees, write_stdout};
+use super::{Outcome, Session, load_and_render, progress, shared_trees, write_stdout};
 use crate::cli::Selection;
 
 /// Compares `rendered/<env>/` with a fresh render of each selected environment, and, when
 /// every environment is selected, the trees built from all of them.
 pub fn run(session: &Session, project: &Project, selection: &Selection) -> Result<Outcome> {
-    let rendered = render_selection(project, selection)?;
+    let (specs, rendered) = load_and_render(project, selection)?;
     let dir = project.rendered_dir();
     // Reading, emitting and comparing are independent per environment: one thread each.
     let mut diffs = parallel::map(&rendered, |environment| {
@@ -28,6 +28,19 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
+    // Each environment's Terraform; a local environment's folder must not exist.
+    for spec in &specs {
+        let name = &spec.environment.name;
+        let shown = format!("{RENDERED_DIR}/{TERRAFORM_DIR}/{name}");
+        let committed = output::read_tree(&dir.join(TERRAFORM_DIR).join(name))
+            .with_context(|| format!("reading {shown}"))?;
+        diffs.push(compare(
+            &format!("{TERRAFORM_DIR}/{name}"),
+            &shown,
+            &committed,
+            &terraform::files(spec),
+        ));
+    }
     let trees = shared_trees(project, &rendered)?.unwrap_or_default();
     let tree_names: Vec<String> = trees
         .iter()
