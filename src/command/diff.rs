@@ -28,17 +28,21 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
-    // Each environment's Terraform; a local environment's folder must not exist.
+    // Each cloud environment's Terraform; a local environment's folder must not exist.
     for spec in &specs {
         let name = &spec.environment.name;
         let shown = format!("{RENDERED_DIR}/{TERRAFORM_DIR}/{name}");
         let committed = output::read_tree(&dir.join(TERRAFORM_DIR).join(name))
             .with_context(|| format!("reading {shown}"))?;
+        let files = terraform::files(spec);
+        if committed.is_empty() && files.is_empty() {
+            continue;
+        }
         diffs.push(compare(
             &format!("{TERRAFORM_DIR}/{name}"),
             &shown,
             &committed,
-            &terraform::files(spec),
+            &files,
         ));
     }
     let trees = shared_trees(project, &rendered)?.unwrap_or_default();

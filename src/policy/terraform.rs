@@ -62,7 +62,7 @@ impl TerraformSource {
         }
     }
 
-    /// A document read from disk; `None` when the text is not JSON.
+    /// A document read from disk; an error when the text is not JSON.
     pub fn read(path: String, text: String) -> Result<Self, serde_json::Error> {
         let value = serde_json::from_str(&text)?;
         Ok(Self {
