@@ -51,14 +51,15 @@ fn sorted_entries(dir: &Path) -> Vec<std::path::PathBuf> {
     entries
 }
 
-/// The first YAML file of a fixture folder: a case is a file, or a folder of files.
+/// The first YAML file of a fixture folder (a case is a file, or a folder of files), or
+/// the Terraform document (`main.tf.json`) of a `T` rule's case.
 fn first_yaml(dir: &Path) -> Option<std::path::PathBuf> {
     sorted_entries(dir).into_iter().find_map(|path| {
         if path.is_dir() {
             first_yaml(&path)
         } else {
             path.extension()
-                .is_some_and(|ext| ext == "yaml")
+                .is_some_and(|ext| ext == "yaml" || ext == "json")
                 .then_some(path)
         }
     })

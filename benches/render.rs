@@ -15,6 +15,7 @@ use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::manifest::ManifestSet;
 use daactl::policy::registry;
 use daactl::policy::rule::{Check, Context};
+use daactl::policy::terraform::TerraformSource;
 use daactl::policy::waiver::Date;
 use daactl::project::Project;
 use daactl::render::{Renderer, TemplateSet};
@@ -120,6 +121,9 @@ fn main() {
             for environment in &rendered {
                 black_box(environment.files());
             }
+            for spec in &specs {
+                black_box(daactl::terraform::files(spec));
+            }
             black_box(daactl::shared::build(&rendered).unwrap());
         },
     );
@@ -146,23 +150,42 @@ fn main() {
     };
     let parity_views =
         |rendered: &[daactl::render::Rendered]| parity::environment_views(rendered).unwrap();
-    let validate = |sets: &[ManifestSet], views: &[EnvironmentParity]| {
+    // Each environment's Terraform, as validate builds it.
+    let terraform = |specs: &[daactl::spec::Spec]| -> Vec<Option<TerraformSource>> {
+        specs
+            .iter()
+            .map(|spec| {
+                daactl::terraform::document(&spec.environment).map(|doc| {
+                    TerraformSource::rendered(
+                        daactl::terraform::path("rendered", &spec.environment.name),
+                        doc,
+                    )
+                })
+            })
+            .collect()
+    };
+    let validate = |sets: &[ManifestSet],
+                    views: &[EnvironmentParity],
+                    documents: &[Option<TerraformSource>]| {
         let targets: Vec<Target<'_>> = sets
             .iter()
             .zip(views)
+            .zip(documents)
             .zip(["development", "production", "staging"])
-            .map(|((set, view), name)| Target {
+            .map(|(((set, view), document), name)| Target {
                 set,
                 env: policy.environment(name).unwrap(),
                 kubernetes_version: "1.33",
                 spec_file: None,
                 parity: Some(view),
+                terraform: document.as_ref(),
             })
             .collect();
         black_box(engine::validate(&targets, &settings))
     };
     let views = parity_views(&rendered);
     let sets = index(rendered.clone());
+    let documents = terraform(&project.load_specs(&[]).unwrap());
     measure(
         &format!(
             "validate 3 indexed environments: schema + {} rules",
@@ -170,7 +193,7 @@ fn main() {
         ),
         200,
         || {
-            validate(&sets, &views);
+            validate(&sets, &views, &documents);
         },
     );
     measure(
@@ -181,7 +204,7 @@ fn main() {
             let specs = project.load_specs(&[]).unwrap();
             let rendered = renderer.render_all(&specs).unwrap();
             let views = parity_views(&rendered);
-            validate(&index(rendered), &views);
+            validate(&index(rendered), &views, &terraform(&specs));
         },
     );
     // Each rule on production, warm: where validation time goes.
@@ -191,6 +214,7 @@ fn main() {
         env: policy.environment("production").unwrap(),
         kubernetes_version: "1.33",
         parity: Some(&views[1]),
+        terraform: documents[1].as_ref(),
     };
     let mut costs: Vec<(Duration, &str)> = registry::RULES
         .iter()

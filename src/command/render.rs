@@ -2,8 +2,8 @@
 
 use anyhow::{Context as _, Result, bail};
 
-use daactl::project::{Project, RENDERED_DIR};
-use daactl::{output, parallel};
+use daactl::project::{Project, RENDERED_DIR, TERRAFORM_DIR};
+use daactl::{output, parallel, terraform};
 
 use super::{Outcome, Session, load_and_render, progress, shared_trees, write_stdout};
 use crate::cli::RenderArgs;
@@ -26,6 +26,8 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
         return Ok(Outcome::Success);
     }
     let shared = shared_trees(project, &specs, &rendered)?;
+    // Each selected environment's Terraform, also in memory before anything is written.
+    let terraform: Vec<_> = specs.iter().map(terraform::files).collect();
     let dir = project.rendered_dir();
     // Environments are written independently (each swapped in atomically), in parallel.
     let summaries = parallel::map(&rendered, |environment| {
@@ -40,6 +42,33 @@ pub fn run(session: &Session, project: &Project, args: &RenderArgs) -> Result<Ou
                 "{RENDERED_DIR}/{}: {} objects ({} written, {} removed, {} unchanged)",
                 environment.environment,
                 environment.resources.len(),
+                summary.written,
+                summary.removed,
+                summary.unchanged
+            ),
+        );
+    }
+    // rendered/terraform/<env>/ belongs to its environment, so `--env X` writes X's.
+    let terraform_dir = dir.join(TERRAFORM_DIR);
+    for (environment, files) in rendered.iter().zip(&terraform) {
+        let name = &environment.environment;
+        let shown = format!("{RENDERED_DIR}/{TERRAFORM_DIR}/{name}");
+        if files.is_empty() {
+            // A local environment has no Terraform: remove what an earlier spec left.
+            let stale = terraform_dir.join(name);
+            if stale.is_dir() {
+                std::fs::remove_dir_all(&stale).with_context(|| format!("removing {shown}"))?;
+                progress(session, &format!("{shown}: removed (no cloud)"));
+            }
+            continue;
+        }
+        let summary = output::write_environment(&terraform_dir, name, files)
+            .with_context(|| format!("writing {shown}"))?;
+        progress(
+            session,
+            &format!(
+                "{shown}: {} files ({} written, {} removed, {} unchanged)",
+                files.len(),
                 summary.written,
                 summary.removed,
                 summary.unchanged

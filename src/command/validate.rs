@@ -10,9 +10,11 @@ use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::explain;
 use daactl::policy::format;
 use daactl::policy::manifest::ManifestSet;
+use daactl::policy::terraform::TerraformSource;
 use daactl::policy::waiver::{self, Date, Waiver};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::render::Rendered;
+use daactl::terraform;
 
 use super::{Outcome, Session, load_and_render, progress, write_stdout};
 use crate::cli::{FailOn, RulesFormat, Selection, ValidateArgs, ValidateFormat};
@@ -96,8 +98,22 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
                 set
             })
             .collect();
+        // Each cloud environment's Terraform, as `daactl render` commits it.
+        let documents: Vec<Option<TerraformSource>> = specs
+            .iter()
+            .map(|spec| {
+                terraform::document(&spec.environment).map(|doc| {
+                    TerraformSource::rendered(
+                        terraform::path(RENDERED_DIR, &spec.environment.name),
+                        doc,
+                    )
+                })
+            })
+            .collect();
         let mut targets = Vec::new();
-        for ((spec, set), parity) in specs.iter().zip(&sets).zip(&parity) {
+        for (((spec, set), parity), document) in
+            specs.iter().zip(&sets).zip(&parity).zip(&documents)
+        {
             Catalog::embedded()
                 .version(&spec.environment.cluster.kubernetes_version)
                 .with_context(|| format!("{}: `cluster.kubernetes_version`", spec.file))?;
@@ -107,6 +123,7 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
                 kubernetes_version: &spec.environment.cluster.kubernetes_version,
                 spec_file: Some(&spec.file),
                 parity: parity.as_ref(),
+                terraform: document.as_ref(),
             });
         }
         engine::validate(&targets, &settings)
@@ -142,6 +159,7 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
                 kubernetes_version: &version,
                 spec_file: None,
                 parity: None,
+                terraform: None,
             }],
             &settings,
         )

@@ -11,6 +11,7 @@ use super::report::{
     RuleResult, Unknown,
 };
 use super::rule::{Check, Context, RawFinding, RuleMeta};
+use super::terraform::TerraformSource;
 use super::waiver::{self, Date, Waiver, WaiverSource};
 use crate::parity::EnvironmentParity;
 
@@ -26,6 +27,8 @@ pub struct Target<'a> {
     pub spec_file: Option<&'a str>,
     /// How it compares with the reference environment (REQ-T245), when known.
     pub parity: Option<&'a EnvironmentParity>,
+    /// Its Terraform, when it has one and it was rendered or given.
+    pub terraform: Option<&'a TerraformSource>,
 }
 
 /// Settings of a validation run.
@@ -155,6 +158,7 @@ fn validate_one(
         env: target.env,
         kubernetes_version: target.kubernetes_version,
         parity: target.parity,
+        terraform: target.terraform,
     };
     let environment = target.env.name.as_str();
     let written_on_objects = if settings.ignore_waivers {
@@ -190,8 +194,11 @@ fn validate_one(
         }
         for raw in check.findings {
             let object = raw.manifest.map(|i| &target.set.manifests[i]);
-            let coordinates =
-                object.map(|m| (m.kind.as_str(), m.namespace.as_deref(), m.name.as_str()));
+            // A Terraform block is waived like an object: its type as the kind, its name.
+            let block = raw.terraform.as_deref().map(block_coordinates);
+            let coordinates = object
+                .map(|m| (m.kind.as_str(), m.namespace.as_deref(), m.name.as_str()))
+                .or(block.map(|(kind, name)| (kind, None, name)));
             let mut applied = None;
             if let Some(i) = annotation_waivers
                 .iter()
@@ -210,7 +217,7 @@ fn validate_one(
                 settings.policy,
                 meta,
                 (environment, target.spec_file),
-                object,
+                Located::of(object, target.terraform),
                 raw,
                 applied,
             ));
@@ -233,6 +240,7 @@ fn validate_one(
             let meta = registry::meta(code).expect("waiver rules are registered");
             let raw = RawFinding {
                 manifest: Some(manifest),
+                terraform: None,
                 pointer: pointer.clone(),
                 message,
             };
@@ -240,7 +248,7 @@ fn validate_one(
                 settings.policy,
                 meta,
                 (environment, target.spec_file),
-                Some(object),
+                Located::of(Some(object), None),
                 raw,
                 None,
             ));
@@ -336,28 +344,60 @@ fn applied_waiver(waiver: &Waiver) -> AppliedWaiver {
     }
 }
 
+/// `(type, name)` of a Terraform block address; `terraform` for the document itself.
+fn block_coordinates(address: &str) -> (&str, &str) {
+    address.split_once('.').unwrap_or((address, address))
+}
+
+/// What a finding's location is read from.
+struct Located<'a> {
+    object: Option<&'a Manifest>,
+    terraform: Option<&'a TerraformSource>,
+}
+
+impl<'a> Located<'a> {
+    fn of(object: Option<&'a Manifest>, terraform: Option<&'a TerraformSource>) -> Self {
+        Self { object, terraform }
+    }
+}
+
 fn finding(
     policy: &Policy,
     meta: &'static RuleMeta,
     (environment, spec_file): (&str, Option<&str>),
-    object: Option<&Manifest>,
+    located: Located<'_>,
     raw: RawFinding,
     waiver: Option<AppliedWaiver>,
 ) -> Finding {
-    let (file, line, column) = match object {
-        Some(manifest) => {
+    let object = located.object;
+    let terraform = raw.terraform.as_deref().zip(located.terraform);
+    let (file, line, column) = match (object, terraform) {
+        (Some(manifest), _) => {
             let (line, column) = manifest.locate(&raw.pointer);
             (Some(manifest.file.path.clone()), line, column)
         }
-        None => (spec_file.map(str::to_owned), 0, 0),
+        (None, Some((_, document))) => {
+            let (line, column) = document.locate(&raw.pointer);
+            (Some(document.path.clone()), line, column)
+        }
+        (None, None) => (spec_file.map(str::to_owned), 0, 0),
     };
+    let block = terraform.map(|(address, _)| {
+        let (kind, name) = block_coordinates(address);
+        ObjectRef {
+            api_version: "terraform".to_owned(),
+            kind: kind.to_owned(),
+            namespace: None,
+            name: name.to_owned(),
+        }
+    });
     Finding {
         code: meta.code,
         name: meta.name,
         requirement: meta.requirement,
         severity: severity(policy, meta),
         environment: environment.to_owned(),
-        object: object.map(object_ref),
+        object: object.map(object_ref).or(block),
         pointer: raw.pointer,
         file,
         line,

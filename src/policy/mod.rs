@@ -1,6 +1,7 @@
 //! The REQ-T policy engine behind `daactl validate`, `rules` and `explain`.
 //!
 //! - [`manifest`]: the objects of one environment, from a render or from files;
+//! - [`terraform`]: the environment's Terraform document, for the `T` rules;
 //! - [`catalogue`]: the policy as data (`schemas/policy.toml`): requirements and
 //!   per-environment parameters;
 //! - [`rule`], [`shape`], [`rules`], [`registry`]: what a rule is, rules written as JSON
@@ -19,5 +20,6 @@ pub mod report;
 pub mod rule;
 pub mod rules;
 pub mod shape;
+pub mod terraform;
 pub mod waiver;
 pub mod workload;

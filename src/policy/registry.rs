@@ -6,7 +6,7 @@
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
     api, availability, database, environment, gitops, image, namespace, network, parity,
-    pod_security, resources, secrets, storage, waivers, workload,
+    pod_security, resources, secrets, storage, terraform, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
@@ -54,6 +54,21 @@ pub static RULES: &[&dyn Rule] = &[
     &environment::BroadAccess,
     &secrets::PlaintextSecret,
     &secrets::SecretNotRefreshed,
+    &terraform::OutdatedEksVersion,
+    &terraform::IncompleteIstioInstall,
+    &terraform::PlatformNamespaceNotRestricted,
+    &terraform::UnencryptedClusterSecrets,
+    &terraform::UnsafeImageRepository,
+    &terraform::IncompleteMetricsStack,
+    &terraform::UnmanagedLogArchive,
+    &terraform::NodeGroupsInTooFewZones,
+    &terraform::NoAutoscalingSupport,
+    &terraform::NoDisasterRecoveryCopy,
+    &terraform::UnauditedOpenCluster,
+    &terraform::UnpinnedTerraform,
+    &terraform::UnpinnedHelmRelease,
+    &terraform::DanglingTerraformReference,
+    &terraform::UnsafeTerraformState,
 ];
 
 /// The rules about waivers, applied by the engine itself.

@@ -2,12 +2,13 @@
 
 use super::catalogue::EnvironmentPolicy;
 use super::manifest::ManifestSet;
+use super::terraform::TerraformSource;
 use crate::parity::EnvironmentParity;
 
 /// Everything `daactl rules` and `daactl explain` print about a rule. Codes are stable and
 /// never reused: `E` rules compare environments, `G` rules read the Argo CD objects that
-/// deploy an environment, `K` rules read one environment's Kubernetes manifests, `X` rules
-/// are about waivers.
+/// deploy an environment, `K` rules read one environment's Kubernetes manifests, `T` rules
+/// read its Terraform, `X` rules are about waivers.
 #[derive(Debug)]
 pub struct RuleMeta {
     /// Stable code, `<artifact letter><requirement number>-<n>`, e.g. `K206-2`.
@@ -37,6 +38,9 @@ pub struct Context<'a> {
     /// How the environment compares with the reference environment; `None` when no other
     /// environment was rendered alongside it.
     pub parity: Option<&'a EnvironmentParity>,
+    /// The environment's Terraform (`rendered/terraform/<env>/main.tf.json`); `None` for a
+    /// local environment, or when only manifests were given.
+    pub terraform: Option<&'a TerraformSource>,
 }
 
 /// A finding as a rule reports it: which object, where in it, and what is wrong.
@@ -45,6 +49,10 @@ pub struct RawFinding {
     /// Index of the object in the set; `None` for a finding about the environment as a
     /// whole (something missing everywhere).
     pub manifest: Option<usize>,
+    /// The Terraform block it is about (`aws_eks_cluster.main`, or `terraform` for the
+    /// document as a whole): the finding points into the environment's Terraform, at
+    /// `pointer` from the document's root. `None` for a finding about a manifest.
+    pub terraform: Option<String>,
     /// JSON pointer inside the object (`""` for the whole object).
     pub pointer: String,
     /// What is wrong: one sentence, names in backticks, no trailing period.
@@ -78,6 +86,7 @@ impl Check {
     ) {
         self.findings.push(RawFinding {
             manifest: Some(manifest),
+            terraform: None,
             pointer: pointer.into(),
             message: message.into(),
         });
@@ -92,7 +101,24 @@ impl Check {
     pub fn fail_environment(&mut self, message: impl Into<String>) {
         self.findings.push(RawFinding {
             manifest: None,
+            terraform: None,
             pointer: String::new(),
+            message: message.into(),
+        });
+    }
+
+    /// Reports a problem in the environment's Terraform: in block `address` (`type.name`,
+    /// or `terraform` for the document), at `pointer` from the document's root.
+    pub fn fail_terraform(
+        &mut self,
+        address: impl Into<String>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.findings.push(RawFinding {
+            manifest: None,
+            terraform: Some(address.into()),
+            pointer: pointer.into(),
             message: message.into(),
         });
     }

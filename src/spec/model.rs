@@ -45,6 +45,10 @@ pub struct Environment {
     pub access_groups: Vec<AccessGroup>,
     /// How Argo CD deploys the environment from this repository (REQ-T217, T219, T244).
     pub gitops: Gitops,
+    /// The cloud account around the cluster, written as Terraform
+    /// (`rendered/terraform/<env>/main.tf.json`); required for `eks`, refused for `kind`.
+    #[serde(default)]
+    pub cloud: Option<Cloud>,
 }
 
 /// Where the environment runs.
@@ -500,4 +504,49 @@ impl NamespaceRole {
             NamespaceRole::Data => "data",
         }
     }
+}
+
+/// The AWS account, network and services around an `eks` cluster, which daactl writes as
+/// Terraform JSON (REQ-T248). Local clusters have none.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cloud {
+    /// The AWS account id, twelve digits.
+    #[schemars(pattern(pattern::AWS_ACCOUNT_ID))]
+    pub account_id: String,
+    /// The disaster-recovery region backups are replicated to (REQ-T237); not the
+    /// cluster's region.
+    pub dr_region: String,
+    /// The S3 bucket holding Terraform state (REQ-T249); each environment has its own key.
+    pub state_bucket: String,
+    /// The S3 bucket the log shipper archives logs to (REQ-T227).
+    pub log_bucket: String,
+    /// The VPC's IPv4 range; one private and one public subnet per zone are cut from it.
+    #[schemars(pattern(pattern::IPV4_CIDR))]
+    pub vpc_cidr: String,
+    /// Networks that may reach the public Kubernetes API endpoint (REQ-T243); never
+    /// `0.0.0.0/0`.
+    pub api_allowed_cidrs: Vec<String>,
+    /// The DNS name the ingress gateway's TLS certificate (ACM) is issued for.
+    pub domain: String,
+    /// Whether this environment's Terraform owns the ECR repositories (the registry of
+    /// record, REQ-T216); the others only read them.
+    #[serde(default)]
+    pub owns_registry: bool,
+    /// The managed node group, spread over the cluster's zones (REQ-T231).
+    pub node_group: NodeGroup,
+}
+
+/// An EKS managed node group.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeGroup {
+    /// EC2 instance types, for example `m6i.xlarge`.
+    pub instance_types: Vec<String>,
+    /// Fewest nodes; at least one per zone.
+    pub min_size: u32,
+    /// Nodes at creation.
+    pub desired_size: u32,
+    /// Most nodes the cluster autoscaler may add up to (REQ-T233).
+    pub max_size: u32,
 }

@@ -19,3 +19,7 @@ pub const DURATION: &str = r"^([0-9]+(ms|s|m|h))+$";
 pub const RETENTION: &str = r"^[1-9][0-9]*[dwm]$";
 /// A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
 pub const LABEL_VALUE: &str = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+/// An AWS account id: twelve digits.
+pub const AWS_ACCOUNT_ID: &str = r"^[0-9]{12}$";
+/// An IPv4 network in CIDR notation, such as `10.0.0.0/16`.
+pub const IPV4_CIDR: &str = r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$";

@@ -35,6 +35,8 @@ struct Patterns {
     retention: Regex,
     label_value: Regex,
     sql_identifier: Regex,
+    aws_account_id: Regex,
+    ipv4_cidr: Regex,
 }
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
@@ -50,6 +52,8 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         retention: compile(pattern::RETENTION),
         label_value: compile(pattern::LABEL_VALUE),
         sql_identifier: compile(r"^[a-z_][a-z0-9_]{0,62}$"),
+        aws_account_id: compile(pattern::AWS_ACCOUNT_ID),
+        ipv4_cidr: compile(pattern::IPV4_CIDR),
     }
 });
 
@@ -70,11 +74,11 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         );
     }
     check.pattern(&root.key("name"), &env.name, &p.dns_label, "a DNS label");
-    if crate::project::SHARED_TREES.contains(&env.name.as_str()) {
+    if crate::project::RESERVED_NAMES.contains(&env.name.as_str()) {
         check.fail(
             root.key("name"),
             format!(
-                "`{}` is reserved: rendered/{} holds what daactl builds from every environment together",
+                "`{}` is reserved: rendered/{} holds what daactl builds beside the environments",
                 env.name, env.name
             ),
             Some("choose another name for the environment (and its file)".to_owned()),
@@ -113,6 +117,8 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
             Some("add `region = \"us-east-1\"` (or the cluster's region) to `[cluster]`".into()),
         );
     }
+
+    cloud(&mut check, env, &root);
 
     let namespaces = root.key("namespaces");
     for (role, namespace) in env.namespaces.by_role() {
@@ -378,6 +384,119 @@ const MANAGED_PARAMETERS: &[&str] = &[
     "wal_level",
     "wal_log_hints",
 ];
+
+/// The `[cloud]` section: required for `eks` (its Terraform is generated from it), refused
+/// for `kind` (a local cluster has no cloud account), and consistent with `[cluster]`.
+fn cloud(check: &mut Checker, env: &Environment, root: &KeyPath) {
+    let p = &*PATTERNS;
+    let at = root.key("cloud");
+    let cloud = match (env.cluster.provider, &env.cloud) {
+        (ClusterProvider::Eks, None) => {
+            check.fail(
+                root.clone(),
+                "an `eks` cluster needs a `[cloud]` section, from which its Terraform is written"
+                    .into(),
+                Some("add `[cloud]` with `account_id`, `dr_region`, `state_bucket`, `log_bucket`, `vpc_cidr`, `api_allowed_cidrs`, `domain` and `[cloud.node_group]`".into()),
+            );
+            return;
+        }
+        (ClusterProvider::Kind, Some(_)) => {
+            check.fail(
+                at,
+                "a `kind` cluster runs locally and has no cloud account".into(),
+                Some("remove `[cloud]`, or set `cluster.provider = \"eks\"`".into()),
+            );
+            return;
+        }
+        (_, None) => return,
+        (_, Some(cloud)) => cloud,
+    };
+    check.pattern(
+        &at.key("account_id"),
+        &cloud.account_id,
+        &p.aws_account_id,
+        "an AWS account id (twelve digits)",
+    );
+    if env.cluster.region.as_deref() == Some(cloud.dr_region.as_str()) {
+        check.fail(
+            at.key("dr_region"),
+            format!(
+                "the disaster-recovery region `{}` is the cluster's own region",
+                cloud.dr_region
+            ),
+            Some("choose another region, such as `us-west-2`".into()),
+        );
+    }
+    check.pattern(
+        &at.key("vpc_cidr"),
+        &cloud.vpc_cidr,
+        &p.ipv4_cidr,
+        "an IPv4 network such as `10.0.0.0/16`",
+    );
+    if cloud.api_allowed_cidrs.is_empty() {
+        check.fail(
+            at.key("api_allowed_cidrs"),
+            "no network may reach the Kubernetes API".into(),
+            Some("list the operators' networks, such as `[\"203.0.113.0/24\"]`".into()),
+        );
+    }
+    for cidr in &cloud.api_allowed_cidrs {
+        let path = at.key("api_allowed_cidrs");
+        if check.pattern(&path, cidr, &p.ipv4_cidr, "an IPv4 network") && cidr.ends_with("/0") {
+            check.fail(
+                path,
+                format!("`{cidr}` opens the Kubernetes API to the whole internet (REQ-T243)"),
+                Some("list only the operators' networks".into()),
+            );
+        }
+    }
+    let group = &cloud.node_group;
+    let sizes = at.key("node_group");
+    if group.instance_types.is_empty() {
+        check.fail(
+            sizes.key("instance_types"),
+            "a node group needs an instance type".into(),
+            None,
+        );
+    }
+    if !(group.min_size <= group.desired_size && group.desired_size <= group.max_size) {
+        check.fail(
+            sizes.key("desired_size"),
+            format!(
+                "sizes must satisfy min_size <= desired_size <= max_size, not {} <= {} <= {}",
+                group.min_size, group.desired_size, group.max_size
+            ),
+            None,
+        );
+    }
+    let zones = env.cluster.zones.len() as u32;
+    if group.min_size < zones {
+        check.fail(
+            sizes.key("min_size"),
+            format!(
+                "{} nodes cannot cover the cluster's {zones} zones (REQ-T231)",
+                group.min_size
+            ),
+            Some(format!("set `min_size = {zones}` or more")),
+        );
+    }
+    if let Some(arn) = env
+        .postgres
+        .backup
+        .as_ref()
+        .and_then(|b| b.role_arn.as_deref())
+        && !arn.starts_with(&format!("arn:aws:iam::{}:role/", cloud.account_id))
+    {
+        check.fail(
+            root.key("postgres").key("backup").key("role_arn"),
+            format!(
+                "`{arn}` is not a role of account `{}`, where Terraform creates it",
+                cloud.account_id
+            ),
+            None,
+        );
+    }
+}
 
 fn is_managed_parameter(key: &str) -> bool {
     MANAGED_PARAMETERS.contains(&key) || key.starts_with("ssl")

@@ -17,5 +17,6 @@ pub mod pod_security;
 pub mod resources;
 pub mod secrets;
 pub mod storage;
+pub mod terraform;
 pub mod waivers;
 pub mod workload;

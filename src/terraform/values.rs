@@ -1,0 +1,233 @@
+//! The Helm values of each pinned chart, as data.
+//!
+//! Values are built as JSON values and written into `helm_release.values` as one JSON
+//! document each (JSON is YAML, which Helm reads), never assembled from text. What only
+//! exists once Terraform has run (role ARNs, the certificate ARN) is not in these values:
+//! it is passed with `set` entries whose value is a Terraform reference, so the values
+//! documents hold no `${...}` interpolation at all (a test checks it).
+
+use serde_json::{Value, json};
+
+use crate::spec::model::Environment;
+
+/// The pod label the ingress gateway's pods carry, which Istio `Gateway` objects select.
+pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
+
+/// The plain HTTP port of the gateway pods; the NLB terminates TLS and forwards here.
+pub const GATEWAY_HTTP_PORT: u16 = 8080;
+
+/// Loki keeps logs searchable for 30 days (REQ-T227's hot tier).
+pub const LOKI_RETENTION: &str = "720h";
+
+/// The in-cluster OTLP gRPC endpoint of Jaeger's collector, which services export traces to.
+pub fn jaeger_otlp_endpoint(env: &Environment) -> String {
+    format!(
+        "http://jaeger-collector.{}.svc.cluster.local:4317",
+        env.platform.monitoring_namespace
+    )
+}
+
+/// Istio's control plane: the CNI node agent replaces the privileged `istio-init`
+/// container, so application pods stay within the `restricted` Pod Security profile.
+pub fn istiod(env: &Environment) -> Value {
+    json!({
+        "pilot": {
+            "cni": { "enabled": true },
+            "autoscaleMin": 2,
+        },
+        "meshConfig": {
+            "accessLogFile": "/dev/stdout",
+            "accessLogEncoding": "JSON",
+            "enableTracing": true,
+            "extensionProviders": [{
+                "name": "jaeger",
+                "opentelemetry": {
+                    "service": format!(
+                        "jaeger-collector.{}.svc.cluster.local",
+                        env.platform.monitoring_namespace
+                    ),
+                    "port": 4317,
+                },
+            }],
+        },
+    })
+}
+
+/// The Istio CNI node agent (a privileged DaemonSet in `istio-system`).
+pub fn istio_cni() -> Value {
+    json!({
+        "cni": {
+            "excludeNamespaces": ["kube-system"],
+        },
+    })
+}
+
+/// The one ingress gateway: a `LoadBalancer` Service fronted by an AWS NLB that terminates
+/// TLS with the ACM certificate (its ARN is set by reference) and forwards plain HTTP.
+pub fn ingress_gateway() -> Value {
+    let (label, value) = GATEWAY_SELECTOR;
+    json!({
+        "labels": { label: value },
+        "serviceAccount": { "name": "istio-ingressgateway" },
+        "autoscaling": { "enabled": true, "minReplicas": 2, "maxReplicas": 5 },
+        "service": {
+            "type": "LoadBalancer",
+            "annotations": {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+                "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
+                "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+            },
+            "ports": [
+                { "name": "status-port", "port": 15021, "protocol": "TCP", "targetPort": 15021 },
+                { "name": "http2", "port": 80, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
+                { "name": "https", "port": 443, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
+            ],
+        },
+    })
+}
+
+/// kube-prometheus-stack: Prometheus, Alertmanager, Grafana, node-exporter,
+/// kube-state-metrics and the kubelet's cAdvisor metrics (REQ-T221). Prometheus picks up
+/// ServiceMonitor, PodMonitor and PrometheusRule objects of every namespace, and Grafana's
+/// sidecar loads dashboards from ConfigMaps labelled `grafana_dashboard` in every namespace.
+///
+/// The merge point for the Alertmanager configuration: [`with_alertmanager_config`] puts
+/// an `alertmanager.yml` document at `alertmanager.config`.
+pub fn kube_prometheus_stack(env: &Environment) -> Value {
+    json!({
+        "nodeExporter": { "enabled": true },
+        "kubeStateMetrics": { "enabled": true },
+        "kubelet": {
+            "enabled": true,
+            "serviceMonitor": { "cAdvisor": true },
+        },
+        "prometheus": {
+            "prometheusSpec": {
+                "serviceMonitorSelectorNilUsesHelmValues": false,
+                "podMonitorSelectorNilUsesHelmValues": false,
+                "ruleSelectorNilUsesHelmValues": false,
+                "retention": "15d",
+                // Alerts and federated series say which environment they come from.
+                "externalLabels": { "environment": env.name },
+            },
+        },
+        "alertmanager": {
+            "enabled": true,
+        },
+        "grafana": {
+            "enabled": true,
+            "sidecar": {
+                "dashboards": {
+                    "enabled": true,
+                    "label": "grafana_dashboard",
+                    "searchNamespace": "ALL",
+                },
+            },
+        },
+    })
+}
+
+/// `values` with `config` (an `alertmanager.yml` document) as Alertmanager's configuration.
+pub fn with_alertmanager_config(mut values: Value, config: Value) -> Value {
+    values["alertmanager"]["config"] = config;
+    values
+}
+
+/// Loki in single-binary mode, storing chunks in the log bucket, with retention applied by
+/// the compactor (REQ-T227).
+pub fn loki(region: &str, log_bucket: &str) -> Value {
+    json!({
+        "deploymentMode": "SingleBinary",
+        "loki": {
+            "auth_enabled": false,
+            "commonConfig": { "replication_factor": 1 },
+            "schemaConfig": {
+                "configs": [{
+                    "from": "2024-01-01",
+                    "store": "tsdb",
+                    "object_store": "s3",
+                    "schema": "v13",
+                    "index": { "prefix": "loki_index_", "period": "24h" },
+                }],
+            },
+            "storage": {
+                "type": "s3",
+                "bucketNames": { "chunks": log_bucket, "ruler": log_bucket, "admin": log_bucket },
+                "s3": { "region": region },
+            },
+            "limits_config": { "retention_period": LOKI_RETENTION },
+            "compactor": {
+                "retention_enabled": true,
+                "delete_request_store": "s3",
+            },
+        },
+        "singleBinary": { "replicas": 1 },
+        "read": { "replicas": 0 },
+        "write": { "replicas": 0 },
+        "backend": { "replicas": 0 },
+        "chunksCache": { "enabled": false },
+        "resultsCache": { "enabled": false },
+    })
+}
+
+/// Promtail, shipping every pod's logs to Loki's gateway.
+pub fn promtail(env: &Environment) -> Value {
+    json!({
+        "config": {
+            "clients": [{
+                "url": format!(
+                    "http://loki-gateway.{}.svc.cluster.local/loki/api/v1/push",
+                    env.platform.monitoring_namespace
+                ),
+            }],
+        },
+    })
+}
+
+/// Jaeger all-in-one with its OTLP receiver; the services export to
+/// [`jaeger_otlp_endpoint`].
+pub fn jaeger() -> Value {
+    json!({
+        "provisionDataStore": { "cassandra": false },
+        "storage": { "type": "memory" },
+        "allInOne": {
+            "enabled": true,
+            "extraEnv": [{ "name": "COLLECTOR_OTLP_ENABLED", "value": "true" }],
+        },
+        "agent": { "enabled": false },
+        "collector": { "enabled": false },
+        "query": { "enabled": false },
+    })
+}
+
+/// cert-manager with its CRDs.
+pub fn cert_manager() -> Value {
+    json!({ "crds": { "enabled": true } })
+}
+
+/// External Secrets with its CRDs; its service account's IAM role is set by reference.
+pub fn external_secrets() -> Value {
+    json!({ "installCRDs": true, "serviceAccount": { "create": true, "name": "external-secrets" } })
+}
+
+/// The CloudNativePG operator with its CRDs.
+pub fn cloudnative_pg() -> Value {
+    json!({ "crds": { "create": true } })
+}
+
+/// metrics-server, which HorizontalPodAutoscalers read CPU and memory from (REQ-T233).
+pub fn metrics_server() -> Value {
+    json!({ "replicas": 2, "podDisruptionBudget": { "enabled": true, "minAvailable": 1 } })
+}
+
+/// Argo CD; the Applications it syncs are rendered by daactl.
+pub fn argo_cd() -> Value {
+    json!({ "dex": { "enabled": false }, "configs": { "params": { "server.insecure": false } } })
+}
+
+/// Argo Rollouts, for canary releases with automatic rollback.
+pub fn argo_rollouts() -> Value {
+    json!({ "dashboard": { "enabled": false } })
+}

