@@ -494,3 +494,30 @@ fn two_templates_rendering_the_same_object() {
         &["render", "--templates", "templates"]
     ));
 }
+
+#[test]
+fn mesh_settings_are_checked_with_their_location() {
+    // A public service is served through the ingress gateway, which needs a host.
+    let dir = minimal_project(replace(
+        "depends_on = []\n",
+        "depends_on = []\npublic = true\n",
+    ));
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.contains("environments/minimal.toml:55:10: error: `services.api.public`: `api` is public, but the spec has no `[ingress]` host to serve it on"),
+        "{stderr}"
+    );
+    // Istio's own ports, a host that is not one, and an attempt longer than its request.
+    let dir = minimal_project(|text| {
+        text.replacen("metrics_port = 9090\n", "metrics_port = 15020\n", 1)
+            + "\n[ingress]\nhost = \"API.example.com\"\ntimeout = \"5s\"\nper_try_timeout = \"10s\"\n"
+    });
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    for expected in [
+        "error: `services.api.metrics_port`: port 15020 is taken by the Istio sidecar in every meshed pod",
+        "error: `ingress.host`: \"API.example.com\" is not a host name",
+        "error: `ingress.per_try_timeout`: one attempt (`10s`) may take longer than the whole request (`5s`)",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
+}

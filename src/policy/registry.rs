@@ -5,8 +5,8 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    api, availability, database, environment, image, namespace, network, parity, pod_security,
-    resources, secrets, storage, waivers, workload,
+    api, availability, database, environment, image, mesh, namespace, network, parity,
+    pod_security, resources, secrets, storage, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
@@ -15,6 +15,9 @@ pub static RULES: &[&dyn Rule] = &[
     &api::InvalidKubernetesObject,
     &api::RemovedApiVersion,
     &workload::WorkloadWithoutService,
+    &mesh::UnmeshedApplicationWorkload,
+    &mesh::PermissiveMutualTls,
+    &mesh::MeshAuthorizationMismatch,
     &namespace::ObjectOutsideEnvironmentNamespace,
     &namespace::RbacWildcard,
     &namespace::ClusterAdminBinding,
@@ -42,6 +45,8 @@ pub static RULES: &[&dyn Rule] = &[
     &availability::TooFewReplicas,
     &availability::ExposedServiceType,
     &availability::DanglingService,
+    &mesh::MissingLoadBalancingAlgorithm,
+    &mesh::UnroutedPublicService,
     &availability::MisconfiguredAutoscaler,
     &availability::UnscaledWorkload,
     &database::TooFewDatabaseInstances,

@@ -19,3 +19,8 @@ pub const DURATION: &str = r"^([0-9]+(ms|s|m|h))+$";
 pub const RETENTION: &str = r"^[1-9][0-9]*[dwm]$";
 /// A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
 pub const LABEL_VALUE: &str = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+/// A fully qualified host name such as `api.daa.example.com`: DNS labels joined by dots.
+pub const HOST_NAME: &str =
+    r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
+/// A protobuf duration in seconds such as `15s` or `0.5s`, as Istio's fields take it.
+pub const PROTO_DURATION: &str = r"^[0-9]+(\.[0-9]{1,9})?s$";

@@ -9,6 +9,7 @@ pub mod common;
 pub mod database;
 pub mod environment;
 pub mod image;
+pub mod mesh;
 pub mod namespace;
 pub mod network;
 pub mod parity;
