@@ -23,7 +23,7 @@ use crate::policy::workload::{PodTemplate, pod_templates};
 pub const INJECTION_LABEL: &str = "istio-injection";
 /// The namespace label that selects an Istio revision's injector, which injects too.
 pub const REVISION_LABEL: &str = "istio.io/rev";
-/// The pod label (or, before Istio 1.x, annotation) that opts one pod in or out.
+/// The pod label (or the older, still honoured annotation) that opts one pod in or out.
 pub const INJECT_POD_KEY: &str = "sidecar.istio.io/inject";
 /// The Deployment annotation listing the Services it calls.
 pub const DEPENDS_ON_ANNOTATION: &str = "daa.dev/depends-on";
