@@ -464,6 +464,20 @@ resources.limits = { cpu = "200m", memory = "256Mi", ephemeral_storage = "256Mi"
         named("HorizontalPodAutoscaler", "search")["spec"]["maxReplicas"],
         3
     );
+    // In the mesh: its caller's identity is admitted, and it gets its own load balancing
+    // and a plain-text metrics port.
+    assert_eq!(
+        named("AuthorizationPolicy", "search")["spec"]["rules"][0]["from"][0]["source"]["principals"],
+        serde_json::json!(["cluster.local/ns/minimal/sa/api"])
+    );
+    assert_eq!(
+        named("DestinationRule", "search")["spec"]["host"],
+        "search.minimal.svc.cluster.local"
+    );
+    assert_eq!(
+        named("PeerAuthentication", "search-metrics")["spec"]["portLevelMtls"]["9100"]["mode"],
+        "PERMISSIVE"
+    );
 }
 
 #[test]
