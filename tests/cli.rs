@@ -313,7 +313,7 @@ fn diff_is_clean_then_reports_each_kind_of_drift() {
     let (code, _, stderr) = outcome(&daactl(root, &["render"]));
     assert_eq!(code, 0);
     assert!(
-        stderr.contains("rendered/development: 48 objects (0 written, 1 removed, 48 unchanged)"),
+        stderr.contains("rendered/development: 63 objects (0 written, 1 removed, 63 unchanged)"),
         "{stderr}"
     );
     assert_eq!(outcome(&daactl(root, &["diff"])).0, 0);
@@ -466,6 +466,20 @@ resources.limits = { cpu = "200m", memory = "256Mi", ephemeral_storage = "256Mi"
         named("HorizontalPodAutoscaler", "search")["spec"]["maxReplicas"],
         3
     );
+    // In the mesh: its caller's identity is admitted, and it gets its own load balancing
+    // and a plain-text metrics port.
+    assert_eq!(
+        named("AuthorizationPolicy", "search")["spec"]["rules"][0]["from"][0]["source"]["principals"],
+        serde_json::json!(["cluster.local/ns/minimal/sa/api"])
+    );
+    assert_eq!(
+        named("DestinationRule", "search")["spec"]["host"],
+        "search.minimal.svc.cluster.local"
+    );
+    assert_eq!(
+        named("PeerAuthentication", "search-metrics")["spec"]["portLevelMtls"]["9100"]["mode"],
+        "PERMISSIVE"
+    );
 }
 
 #[test]
@@ -548,4 +562,31 @@ fn render_writes_each_cloud_environments_terraform_also_for_one_environment() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!terraform.join("development").exists());
     assert!(terraform.join("production/main.tf.json").is_file());
+}
+
+#[test]
+fn mesh_settings_are_checked_with_their_location() {
+    // A public service is served through the ingress gateway, which needs a host.
+    let dir = minimal_project(replace(
+        "depends_on = []\n",
+        "depends_on = []\npublic = true\n",
+    ));
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.contains("environments/minimal.toml:55:10: error: `services.api.public`: `api` is public, but the spec has no `[ingress]` host to serve it on"),
+        "{stderr}"
+    );
+    // Istio's own ports, a host that is not one, and an attempt longer than its request.
+    let dir = minimal_project(|text| {
+        text.replacen("metrics_port = 9090\n", "metrics_port = 15020\n", 1)
+            + "\n[ingress]\nhost = \"API.example.com\"\ntimeout = \"5s\"\nper_try_timeout = \"10s\"\n"
+    });
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    for expected in [
+        "error: `services.api.metrics_port`: port 15020 is taken by the Istio sidecar in every meshed pod",
+        "error: `ingress.host`: \"API.example.com\" is not a host name",
+        "error: `ingress.per_try_timeout`: one attempt (`10s`) may take longer than the whole request (`5s`)",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
 }

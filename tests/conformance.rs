@@ -10,8 +10,17 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Custom resources, which kubernetes-validate has no schema for; `daactl validate` checks
-/// them against their operators' schemas.
-const CUSTOM_KINDS: &[&str] = &["Cluster", "ScheduledBackup", "ExternalSecret"];
+/// them against their operators' schemas (Istio's strictly, from the vendored CRD schemas).
+const CUSTOM_KINDS: &[&str] = &[
+    "Cluster",
+    "ScheduledBackup",
+    "ExternalSecret",
+    "AuthorizationPolicy",
+    "DestinationRule",
+    "Gateway",
+    "PeerAuthentication",
+    "VirtualService",
+];
 
 fn kubernetes_validate() -> Option<PathBuf> {
     common::tool("venv/bin/kubernetes-validate")

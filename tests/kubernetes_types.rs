@@ -20,6 +20,11 @@ const CUSTOM_KINDS: &[(&str, &str)] = &[
     ("postgresql.cnpg.io/v1", "Cluster"),
     ("postgresql.cnpg.io/v1", "ScheduledBackup"),
     ("external-secrets.io/v1", "ExternalSecret"),
+    ("security.istio.io/v1beta1", "AuthorizationPolicy"),
+    ("security.istio.io/v1beta1", "PeerAuthentication"),
+    ("networking.istio.io/v1beta1", "DestinationRule"),
+    ("networking.istio.io/v1beta1", "Gateway"),
+    ("networking.istio.io/v1beta1", "VirtualService"),
 ];
 
 /// Deserializes `value` as `T`, returning the paths of fields `T` does not have.

@@ -5,8 +5,8 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    api, availability, database, environment, gitops, image, namespace, network, parity,
-    pod_security, resources, secrets, storage, terraform, waivers, workload,
+    api, availability, database, environment, gitops, image, mesh, namespace, network,
+    parity, pod_security, resources, secrets, storage, terraform, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
@@ -17,6 +17,9 @@ pub static RULES: &[&dyn Rule] = &[
     &api::InvalidKubernetesObject,
     &api::RemovedApiVersion,
     &workload::WorkloadWithoutService,
+    &mesh::UnmeshedApplicationWorkload,
+    &mesh::PermissiveMutualTls,
+    &mesh::MeshAuthorizationMismatch,
     &namespace::ObjectOutsideEnvironmentNamespace,
     &namespace::RbacWildcard,
     &namespace::ClusterAdminBinding,
@@ -44,6 +47,8 @@ pub static RULES: &[&dyn Rule] = &[
     &availability::TooFewReplicas,
     &availability::ExposedServiceType,
     &availability::DanglingService,
+    &mesh::MissingLoadBalancingAlgorithm,
+    &mesh::UnroutedPublicService,
     &availability::MisconfiguredAutoscaler,
     &availability::UnscaledWorkload,
     &database::TooFewDatabaseInstances,

@@ -15,6 +15,17 @@ pub const POSTGRES_PORT: u16 = 5432;
 pub const REDIS_PORT: u16 = 6379;
 /// Name of the Redis Deployment and Service.
 pub const REDIS_NAME: &str = "redis";
+/// The ServiceAccount of the Istio ingress gateway Terraform installs (release
+/// `istio-ingressgateway` of the `gateway` chart), whose identity public services admit.
+pub const INGRESS_GATEWAY_ACCOUNT: &str = "istio-ingressgateway";
+/// Name of the environment's Istio `Gateway`.
+pub const GATEWAY_NAME: &str = "daa";
+
+/// The SPIFFE identity Istio gives the pods of ServiceAccount `account` in `namespace`, as
+/// AuthorizationPolicy `principals` name it (trust domain `cluster.local`).
+pub fn principal(namespace: &str, account: &str) -> String {
+    format!("cluster.local/ns/{namespace}/sa/{account}")
+}
 
 /// The context of one environment: `env` in every template.
 pub fn environment(env: &Environment) -> Value {
@@ -56,6 +67,15 @@ pub fn environment(env: &Environment) -> Value {
             "data": namespace(env, "data", &env.namespaces.data),
         },
         "platform": env.platform,
+        "mesh": {
+            "proxy": env.mesh.proxy,
+            "ingress_principal": principal(&env.platform.ingress_namespace, INGRESS_GATEWAY_ACCOUNT),
+        },
+        "ingress": env.ingress.as_ref().map(|ingress| json!({
+            "spec": ingress,
+            "host": ingress.host,
+            "gateway": GATEWAY_NAME,
+        })),
         "storage_class": env.storage_class,
         "secret_store": env.secret_store,
         "services": services,
@@ -142,6 +162,10 @@ fn namespace(env: &Environment, role: &str, namespace: &Namespace) -> Value {
         .collect();
     json!({
         "role": role,
+        // Only the services' namespace is in the mesh: CloudNativePG's instance manager,
+        // its operator (outside the mesh) and its init jobs do not work behind a sidecar
+        // (docs/decisions/0011-istio-mesh.md).
+        "meshed": role == "app",
         "name": namespace.name,
         "quota": namespace.quota,
         "container_limits": namespace.container_limits,
@@ -201,6 +225,11 @@ fn service(
         .filter(|(_, s)| s.depends_on.iter().any(|d| d == name))
         .map(|(n, _)| n.as_str())
         .collect();
+    let app = &env.namespaces.app.name;
+    // Every dependent runs as the ServiceAccount named after it.
+    let caller_principals: Vec<String> = dependents.iter().map(|d| principal(app, d)).collect();
+    let mut depends_on = service.depends_on.clone();
+    depends_on.sort();
     let config = config(env, service);
     json!({
         "name": name,
@@ -220,6 +249,9 @@ fn service(
         "secret_name": format!("{name}-secrets"),
         "dependencies": dependencies,
         "dependents": dependents,
+        "depends_on": depends_on.join(","),
+        "caller_principals": caller_principals,
+        "host": format!("{name}.{app}.svc.cluster.local"),
         "postgres": service.postgres,
         "redis": service.redis,
         "labels": labels,

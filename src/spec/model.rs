@@ -28,6 +28,13 @@ pub struct Environment {
     /// Namespaces of platform components that the DAA workloads talk to.
     #[serde(default)]
     pub platform: Platform,
+    /// The Istio service mesh the DAA services run in (REQ-T203).
+    #[serde(default)]
+    pub mesh: Mesh,
+    /// The public entry point through the mesh ingress gateway (REQ-T203, REQ-T232);
+    /// required when a service is `public`.
+    #[serde(default)]
+    pub ingress: Option<Ingress>,
     /// Where service images come from.
     pub images: Images,
     /// The StorageClass that stateful workloads use.
@@ -174,6 +181,14 @@ pub struct Platform {
     /// Where the ingress gateway runs; it may reach services marked `public`.
     #[schemars(pattern(pattern::DNS_LABEL))]
     pub ingress_namespace: String,
+    /// Where istiod runs; every sidecar fetches its configuration and certificate there.
+    #[serde(default = "default_istio_namespace")]
+    #[schemars(pattern(pattern::DNS_LABEL))]
+    pub istio_namespace: String,
+}
+
+fn default_istio_namespace() -> String {
+    "istio-system".to_owned()
 }
 
 impl Default for Platform {
@@ -182,6 +197,7 @@ impl Default for Platform {
             monitoring_namespace: "monitoring".to_owned(),
             postgres_operator_namespace: "cnpg-system".to_owned(),
             ingress_namespace: "istio-ingress".to_owned(),
+            istio_namespace: default_istio_namespace(),
         }
     }
 }
@@ -209,6 +225,92 @@ pub enum SyncMode {
     Automated,
     /// Only when a person syncs.
     Manual,
+}
+
+/// The Istio service mesh (REQ-T203): the application namespace is meshed, each pod gets
+/// an `istio-proxy` sidecar sized here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mesh {
+    /// Requests and limits of the injected `istio-proxy` container of every meshed pod;
+    /// they count against the namespace's quota.
+    #[serde(default)]
+    pub proxy: ProxyResources,
+}
+
+/// Requests and limits of the `istio-proxy` sidecar, set through Istio's
+/// `sidecar.istio.io/proxy*` pod annotations (which know CPU and memory only).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyResources {
+    /// What the scheduler reserves for the sidecar.
+    pub requests: ProxyResourceSet,
+    /// What the sidecar may use at most.
+    pub limits: ProxyResourceSet,
+}
+
+impl Default for ProxyResources {
+    /// Istio's own default requests (`100m`, `128Mi`), with limits far below its `2` CPUs
+    /// and `1Gi`: a proxy of a handful of services needs little, and every pod pays it.
+    fn default() -> Self {
+        Self {
+            requests: ProxyResourceSet {
+                cpu: "100m".to_owned(),
+                memory: "128Mi".to_owned(),
+            },
+            limits: ProxyResourceSet {
+                cpu: "500m".to_owned(),
+                memory: "256Mi".to_owned(),
+            },
+        }
+    }
+}
+
+/// CPU and memory, as Kubernetes quantities.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyResourceSet {
+    /// CPU, for example `100m`.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub cpu: String,
+    /// Memory, for example `128Mi`.
+    #[schemars(pattern(pattern::QUANTITY))]
+    pub memory: String,
+}
+
+/// The public entry point: the Istio ingress gateway (installed by Terraform, behind the
+/// AWS NLB that terminates TLS) serves this host and routes `/<service>/` to each public
+/// service.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ingress {
+    /// The public host name, for example `api.daa.example.com`.
+    #[schemars(pattern(pattern::HOST_NAME))]
+    pub host: String,
+    /// How long the gateway waits for a whole request, retries included, for example `15s`.
+    #[serde(default = "default_ingress_timeout")]
+    #[schemars(pattern(pattern::PROTO_DURATION))]
+    pub timeout: String,
+    /// How many times the gateway retries a request that never reached the service
+    /// (connection failures, refused streams, resets).
+    #[serde(default = "default_ingress_retries")]
+    pub retries: u32,
+    /// How long each attempt may take, for example `5s`.
+    #[serde(default = "default_ingress_per_try_timeout")]
+    #[schemars(pattern(pattern::PROTO_DURATION))]
+    pub per_try_timeout: String,
+}
+
+fn default_ingress_timeout() -> String {
+    "15s".to_owned()
+}
+
+fn default_ingress_retries() -> u32 {
+    2
+}
+
+fn default_ingress_per_try_timeout() -> String {
+    "5s".to_owned()
 }
 
 /// Image registry settings.

@@ -23,3 +23,8 @@ pub const LABEL_VALUE: &str = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)
 pub const AWS_ACCOUNT_ID: &str = r"^[0-9]{12}$";
 /// An IPv4 network in CIDR notation, such as `10.0.0.0/16`.
 pub const IPV4_CIDR: &str = r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$";
+/// A fully qualified host name such as `api.daa.example.com`: DNS labels joined by dots.
+pub const HOST_NAME: &str =
+    r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
+/// A protobuf duration in seconds such as `15s` or `0.5s`, as Istio's fields take it.
+pub const PROTO_DURATION: &str = r"^[0-9]+(\.[0-9]{1,9})?s$";

@@ -13,6 +13,12 @@ use super::{pattern, quantity};
 /// The oldest Kubernetes minor version the requirements allow (REQ-T202).
 pub const MIN_KUBERNETES_MINOR: u32 = 28;
 
+/// The ports the `istio-proxy` sidecar listens on in every meshed pod (Istio's "Ports used
+/// by Istio"); an application port among them would clash with it.
+const ISTIO_PORTS: &[u16] = &[
+    15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090,
+];
+
 /// A rule broken at one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -37,6 +43,8 @@ struct Patterns {
     sql_identifier: Regex,
     aws_account_id: Regex,
     ipv4_cidr: Regex,
+    host_name: Regex,
+    proto_duration: Regex,
 }
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
@@ -54,6 +62,8 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         sql_identifier: compile(r"^[a-z_][a-z0-9_]{0,62}$"),
         aws_account_id: compile(pattern::AWS_ACCOUNT_ID),
         ipv4_cidr: compile(pattern::IPV4_CIDR),
+        host_name: compile(pattern::HOST_NAME),
+        proto_duration: compile(pattern::PROTO_DURATION),
     }
 });
 
@@ -174,6 +184,13 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         &p.dns_label,
         "a DNS label",
     );
+    check.pattern(
+        &platform.key("istio_namespace"),
+        &env.platform.istio_namespace,
+        &p.dns_label,
+        "a DNS label",
+    );
+    check.mesh(env, &root);
 
     check.pattern(
         &root.key("storage_class").key("name"),
@@ -620,6 +637,69 @@ impl Checker {
         );
     }
 
+    /// The mesh's sidecar sizes and the public entry point (REQ-T203, REQ-T232).
+    fn mesh(&mut self, env: &Environment, root: &KeyPath) {
+        let p = &*PATTERNS;
+        let proxy = root.key("mesh").key("proxy");
+        let (requests, limits) = (&env.mesh.proxy.requests, &env.mesh.proxy.limits);
+        for (kind, set) in [("requests", requests), ("limits", limits)] {
+            self.quantity(&proxy.key(kind).key("cpu"), &set.cpu);
+            self.quantity(&proxy.key(kind).key("memory"), &set.memory);
+        }
+        for (resource, low, high) in [
+            ("cpu", &requests.cpu, &limits.cpu),
+            ("memory", &requests.memory, &limits.memory),
+        ] {
+            if let (Some(l), Some(h)) = (quantity::parse(low), quantity::parse(high))
+                && l > h
+            {
+                self.fail(
+                    proxy.key("requests").key(resource),
+                    format!("requests {resource} `{low}` is above limits `{high}`"),
+                    None,
+                );
+            }
+        }
+        let Some(ingress) = &env.ingress else {
+            // Public services are reached only through the gateway, which needs a host.
+            if let Some((name, _)) = env.services.iter().find(|(_, s)| s.public) {
+                self.fail(
+                    root.key("services").key(name).key("public"),
+                    format!("`{name}` is public, but the spec has no `[ingress]` host to serve it on"),
+                    Some("add `[ingress]` with `host = \"api.example.com\"`, or set `public = false`".into()),
+                );
+            }
+            return;
+        };
+        let at = root.key("ingress");
+        self.pattern(&at.key("host"), &ingress.host, &p.host_name, "a host name");
+        for (key, value) in [
+            ("timeout", &ingress.timeout),
+            ("per_try_timeout", &ingress.per_try_timeout),
+        ] {
+            self.pattern(
+                &at.key(key),
+                value,
+                &p.proto_duration,
+                "a duration in seconds such as `15s`",
+            );
+        }
+        let seconds = |d: &str| d.trim_end_matches('s').parse::<f64>().ok();
+        if let (Some(total), Some(each)) =
+            (seconds(&ingress.timeout), seconds(&ingress.per_try_timeout))
+            && each > total
+        {
+            self.fail(
+                at.key("per_try_timeout"),
+                format!(
+                    "one attempt (`{}`) may take longer than the whole request (`{}`)",
+                    ingress.per_try_timeout, ingress.timeout
+                ),
+                None,
+            );
+        }
+    }
+
     fn service(&mut self, env: &Environment, at: &KeyPath, name: &str, service: &Service) {
         let p = &*PATTERNS;
         if !p.dns_label.is_match(name) {
@@ -636,6 +716,18 @@ impl Checker {
         }
         if service.metrics_port == 0 {
             self.fail(at.key("metrics_port"), "port 0 is not a port".into(), None);
+        }
+        for (key, port) in [
+            ("port", service.port),
+            ("metrics_port", service.metrics_port),
+        ] {
+            if ISTIO_PORTS.contains(&port) {
+                self.fail(
+                    at.key(key),
+                    format!("port {port} is taken by the Istio sidecar in every meshed pod"),
+                    Some("Istio reserves 15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053 and 15090".into()),
+                );
+            }
         }
         if service.port == service.metrics_port {
             self.fail(

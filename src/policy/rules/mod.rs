@@ -10,6 +10,7 @@ pub mod database;
 pub mod environment;
 pub mod gitops;
 pub mod image;
+pub mod mesh;
 pub mod namespace;
 pub mod network;
 pub mod parity;

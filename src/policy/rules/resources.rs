@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::common::token;
+use super::mesh;
 use crate::policy::manifest::{Manifest, ManifestSet};
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 use crate::policy::shape::{Scope, ShapeRule};
@@ -204,6 +205,13 @@ impl Rule for MissingNamespaceQuota {
 /// DaemonSets (one pod per node) and quotas with `scopes` cannot be sized here and are
 /// reported as not evaluated.
 ///
+/// A pod Istio injects a sidecar into (its Namespace in the set is labelled
+/// `istio-injection: enabled` or `istio.io/rev` and the template does not opt out, or the
+/// template opts in) counts one more container, `istio-proxy`, sized by the template's
+/// `sidecar.istio.io/proxyCPU`, `proxyCPULimit`, `proxyMemory` and `proxyMemoryLimit`
+/// annotations (what they leave out falls to the LimitRange, ephemeral storage included),
+/// or by Istio's defaults (`100m`/`128Mi` requested, `2`/`1Gi` limits) without any.
+///
 /// ## Why is this bad?
 /// A quota smaller than what its workloads may scale to is a latent outage: the HPA scales
 /// up under load, or a rollout surges a new pod, and the API server refuses the pod
@@ -357,9 +365,23 @@ fn contributions(set: &ManifestSet) -> Vec<(&str, Sizing)> {
         let result = match replicas_at_most(set, owner) {
             Ok(count) => {
                 let mut each = pod_amounts(pod.spec, &defaults);
+                // The sidecar Istio injects at admission is in every pod the quota counts
+                // (REQ-T203): its size comes from the template's `sidecar.istio.io/proxy*`
+                // annotations, which the manifest states but no container shows.
+                let sidecar = mesh::gets_sidecar(set, &pod);
+                if sidecar {
+                    add(
+                        &mut each,
+                        &container_amounts(&mesh::proxy_container(&pod), &defaults),
+                    );
+                }
                 each.insert("pods", 1000);
                 Ok(Contribution {
-                    who: who(owner),
+                    who: if sidecar {
+                        format!("{} with its istio-proxy", who(owner))
+                    } else {
+                        who(owner)
+                    },
                     count: i128::from(count),
                     each,
                 })
