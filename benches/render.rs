@@ -111,7 +111,7 @@ fn main() {
         },
     );
     measure(
-        "render 3 environments with manifests, Kustomize and Helm output",
+        "render 3 environments with manifests, Kustomize, Helm and workflow output",
         200,
         || {
             let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
@@ -120,7 +120,7 @@ fn main() {
             for environment in &rendered {
                 black_box(environment.files());
             }
-            black_box(daactl::shared::build(&rendered).unwrap());
+            black_box(daactl::shared::build(&specs, &rendered).unwrap());
         },
     );
     let allow = AllowList::embedded().unwrap();

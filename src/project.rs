@@ -8,9 +8,9 @@ use crate::spec::{Spec, SpecErrors};
 pub const ENVIRONMENTS_DIR: &str = "environments";
 /// The folder of committed rendered output inside a project.
 pub const RENDERED_DIR: &str = "rendered";
-/// Folders of `rendered/` built from every environment together (the Kustomize tree and the
-/// Helm chart); no environment may take their names.
-pub const SHARED_TREES: &[&str] = &["kustomize", "helm"];
+/// Folders of `rendered/` built from every environment together (the Kustomize tree, the
+/// Helm chart and the GitHub Actions workflows); no environment may take their names.
+pub const SHARED_TREES: &[&str] = &["kustomize", "helm", "workflows"];
 
 /// Why a project or its environments could not be opened.
 #[derive(Debug, thiserror::Error)]

@@ -113,7 +113,10 @@ pub fn shared_trees(
     if !every {
         return Ok(None);
     }
-    Ok(Some(daactl::shared::build(rendered)?))
+    // The workflows are built from the specs themselves (names, images, regions), which the
+    // renders do not carry; reading them again costs far less than a render.
+    let specs = project.load_specs(&[])?;
+    Ok(Some(daactl::shared::build(&specs, rendered)?))
 }
 
 /// Loads the selected specs and renders them, all in memory.
