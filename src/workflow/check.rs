@@ -945,6 +945,14 @@ pub fn semver_release_with_changelog(workflow: &Value) -> Vec<Finding> {
     found
 }
 
+/// Whether a script runs `terraform ... plan -detailed-exitcode` as a command (not, say, in
+/// an issue's text).
+fn runs_drift_plan(script: &str) -> bool {
+    script.lines().any(|line| {
+        line.trim_start().starts_with("terraform ") && line.contains(" plan -detailed-exitcode")
+    })
+}
+
 /// ## What it does
 /// Checks the drift workflow (REQ-T250) without knowing the environments: a daily
 /// `schedule` (`M H * * *`), and every job running `terraform plan -detailed-exitcode`
@@ -989,7 +997,7 @@ pub fn daily_drift_plan_of(workflow: &Value, environments: &[&str]) -> Vec<Findi
             "the workflow has no daily `schedule` (`M H * * *`)",
         ));
     }
-    let planners = jobs_with(workflow, |s| script(s).contains("plan -detailed-exitcode"));
+    let planners = jobs_with(workflow, |s| runs_drift_plan(script(s)));
     if planners.is_empty() {
         found.push(finding(
             "C250-1",

@@ -80,17 +80,18 @@ fn every_uses_carries_its_release_as_a_comment_and_nothing_else_is_added() {
         }
         assert!(pinned > 0, "{path} uses no action");
         // Each line is the emitter's line, at most with a comment after it.
-        let emitted = yaml::emit(&parse(&text));
+        let emitted = format!("---\n{}", yaml::emit(&parse(&text)));
         assert_eq!(text.lines().count(), emitted.lines().count(), "{path}");
         for (line, bare) in text.lines().zip(emitted.lines()) {
             assert!(
                 line == bare
                     || line
                         .strip_prefix(bare)
-                        .is_some_and(|c| c.starts_with(" # ")),
+                        .is_some_and(|c| c.starts_with(COMMENT)),
                 "{path}: `{line}` is not `{bare}` with a comment"
             );
         }
+        assert_eq!(text.lines().count(), emitted.lines().count(), "{path}");
     }
 }
 
@@ -143,7 +144,7 @@ fn promotion_environments_with_different_registries_are_refused() {
     let mut specs = repo_specs();
     let staging = specs
         .iter_mut()
-        .find(|s| s.environment.name == "staging")
+        .find(|s| s.environment.name == "production")
         .unwrap();
     staging.environment.images.registry = "ghcr.io/elsewhere".into();
     let err = files(&specs.iter().map(|s| &s.environment).collect::<Vec<_>>()).unwrap_err();
@@ -153,7 +154,7 @@ fn promotion_environments_with_different_registries_are_refused() {
     );
     assert!(
         err.to_string()
-            .starts_with("environments/staging.toml: error:"),
+            .starts_with("environments/production.toml: error:"),
         "{err}"
     );
 }
