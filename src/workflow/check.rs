@@ -183,7 +183,7 @@ fn waits_for(workflow: &Value, from: &str, to: &str) -> bool {
 }
 
 /// Jobs with a step for which `matches` holds.
-fn jobs_with<'a>(workflow: &'a Value, matches: impl Fn(&Value) -> bool) -> Vec<&'a str> {
+fn jobs_with(workflow: &Value, matches: impl Fn(&Value) -> bool) -> Vec<&str> {
     jobs(workflow)
         .filter(|(_, job)| steps(job).any(&matches))
         .map(|(id, _)| id.as_str())
@@ -580,6 +580,9 @@ pub fn coverage_gate(workflow: &Value) -> Vec<Finding> {
         .collect()
 }
 
+/// A test of one step.
+type StepTest = Box<dyn Fn(&Value) -> bool>;
+
 /// ## What it does
 /// Checks the code-quality gate (REQ-T214): ESLint, `prettier --check` and a SonarQube scan
 /// that waits for the quality gate (`sonar.qualitygate.wait=true`) run, and the build waits
@@ -594,7 +597,7 @@ pub fn coverage_gate(workflow: &Value) -> Vec<Finding> {
 ///
 /// Use instead: ESLint, Prettier and the SonarQube scan with `-Dsonar.qualitygate.wait=true`.
 pub fn quality_gate(workflow: &Value) -> Vec<Finding> {
-    let checks: [(&str, Box<dyn Fn(&Value) -> bool>); 3] = [
+    let checks: [(&str, StepTest); 3] = [
         ("ESLint", Box::new(|s: &Value| script(s).contains("eslint"))),
         (
             "prettier --check",

@@ -257,9 +257,12 @@ fn step_mut<'a>(workflow: &'a mut Value, job: &str, name_prefix: &str) -> &'a mu
         .unwrap_or_else(|| panic!("no step `{name_prefix}` in `{job}`"))
 }
 
+/// One change that breaks a generated workflow.
+type Change = Box<dyn FnOnce(&mut Value)>;
+
 #[test]
 fn each_predicate_fails_on_one_broken_detail_of_the_generated_workflow() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         (
             "C211-1",
             Box::new(|w| w["on"]["push"]["branches"] = json!(["main", "develop"])),
