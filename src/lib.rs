@@ -4,7 +4,8 @@
 //! The binary is a thin shell over this library: `spec` reads environments, `render` turns
 //! them into canonical manifests, `output` writes and reads the committed `rendered/` tree,
 //! and `diff` compares the two. `variance` compares the environments' renders, and
-//! `kustomize` writes them as a Kustomize base with one overlay per environment.
+//! `kustomize` writes them as a Kustomize base with one overlay per environment; `workflow`
+//! writes the services' CI/CD workflows and the drift workflow from the specs.
 
 pub mod diff;
 pub mod gitops;
@@ -25,4 +26,5 @@ pub mod terraform;
 #[cfg(test)]
 mod testing;
 pub mod variance;
+pub mod workflow;
 pub mod yaml;

@@ -8,14 +8,14 @@ use crate::spec::{Spec, SpecErrors};
 pub const ENVIRONMENTS_DIR: &str = "environments";
 /// The folder of committed rendered output inside a project.
 pub const RENDERED_DIR: &str = "rendered";
-/// Folders of `rendered/` built from every environment together (the Kustomize tree and the
-/// Helm chart); no environment may take their names.
-pub const SHARED_TREES: &[&str] = &["kustomize", "helm", "gitops"];
+/// Folders of `rendered/` built from every environment together (the Kustomize tree, the
+/// Helm chart, the GitHub Actions workflows and the Argo CD objects); no environment may take their names.
+pub const SHARED_TREES: &[&str] = &["kustomize", "helm", "workflows", "gitops"];
 /// The folder of `rendered/` holding each cloud environment's Terraform,
 /// `rendered/terraform/<env>/main.tf.json`; no environment may take its name either.
 pub const TERRAFORM_DIR: &str = "terraform";
 /// Folder names of `rendered/` that are not environments: no environment may take them.
-pub const RESERVED_NAMES: &[&str] = &["kustomize", "helm", "gitops", TERRAFORM_DIR];
+pub const RESERVED_NAMES: &[&str] = &["kustomize", "helm", "workflows", "gitops", TERRAFORM_DIR];
 /// The GitHub owner of this repository, which is both the tool and the deployment it manages.
 pub const REPOSITORY_OWNER: &str = "daa-platform";
 /// The GitHub name of this repository.

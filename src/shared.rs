@@ -1,7 +1,8 @@
 //! What daactl builds from every environment together and commits beside them:
 //! `rendered/kustomize/` (a base and one overlay per environment) and `rendered/helm/` (one
-//! chart with a values file per environment). Both are written from one
-//! [`Variance`](crate::variance::Variance), so they cannot disagree.
+//! chart with a values file per environment), both written from one
+//! [`Variance`](crate::variance::Variance) so they cannot disagree, and `rendered/workflows/`
+//! (the CI/CD and drift workflows, written from the specs by [`crate::workflow`]).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,9 @@ use crate::helm::{self, HelmError};
 use crate::kustomize::{self, KustomizeError};
 use crate::parity::{AllowList, AllowListError};
 use crate::render::Rendered;
+use crate::spec::Spec;
 use crate::variance::Variance;
+use crate::workflow::{self, WorkflowError};
 
 /// One tree under `rendered/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +36,13 @@ pub enum SharedTreeError {
     /// The allow-list naming the reference environment.
     #[error("schemas/parity.toml")]
     AllowList(#[from] AllowListError),
+    /// The workflows.
+    #[error("rendered/workflows")]
+    Workflow(#[from] WorkflowError),
 }
 
-/// Builds every shared tree from the renders of every environment.
-pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
+/// Builds every shared tree from the specs and renders of every environment.
+pub fn build(specs: &[Spec], renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
     // In environment-name order, whatever order the renders were selected in, so the trees'
     // bytes depend only on the environments.
     let mut ordered: Vec<&Rendered> = renders.iter().collect();
@@ -62,6 +68,10 @@ pub fn build(renders: &[Rendered]) -> Result<Vec<Tree>, SharedTreeError> {
         Tree {
             name: "helm",
             files: chart,
+        },
+        Tree {
+            name: "workflows",
+            files: workflow::files(&specs.iter().map(|s| &s.environment).collect::<Vec<_>>())?,
         },
     ])
 }

@@ -283,7 +283,7 @@ fn diff_is_clean_then_reports_each_kind_of_drift() {
     assert_eq!(code, 1);
     assert_eq!(
         stdout,
-        "development: 0 changed, 0 added, 1 removed\nproduction: 1 changed, 0 added, 0 removed\nstaging: 0 changed, 1 added, 0 removed\nterraform/production: 0 changed, 0 added, 0 removed\nterraform/staging: 0 changed, 0 added, 0 removed\nkustomize: 0 changed, 0 added, 0 removed\nhelm: 0 changed, 0 added, 0 removed\ngitops: 0 changed, 0 added, 0 removed\n",
+        "development: 0 changed, 0 added, 1 removed\nproduction: 1 changed, 0 added, 0 removed\nstaging: 0 changed, 1 added, 0 removed\nterraform/production: 0 changed, 0 added, 0 removed\nterraform/staging: 0 changed, 0 added, 0 removed\nkustomize: 0 changed, 0 added, 0 removed\nhelm: 0 changed, 0 added, 0 removed\nworkflows: 0 changed, 0 added, 0 removed\ngitops: 0 changed, 0 added, 0 removed\n",
         "quiet prints the summary only, the cloud environments' Terraform and the trees built from every environment included"
     );
 
@@ -295,7 +295,7 @@ fn diff_is_clean_then_reports_each_kind_of_drift() {
     assert_eq!(code, 1);
     assert!(
         stdout.ends_with(
-            "helm: 1 changed, 0 added, 0 removed\ngitops: 0 changed, 0 added, 0 removed\n"
+            "helm: 1 changed, 0 added, 0 removed\nworkflows: 0 changed, 0 added, 0 removed\ngitops: 0 changed, 0 added, 0 removed\n"
         ),
         "{stdout}"
     );

@@ -35,7 +35,8 @@ fn assert_committed(folder: &str, files: &std::collections::BTreeMap<String, Str
 
 #[test]
 fn the_trees_built_from_every_environment_are_the_committed_files() {
-    let trees = daactl::shared::build(&common::render_repo()).expect("the shared trees build");
+    let trees = daactl::shared::build(&common::repo_specs(), &common::render_repo())
+        .expect("the shared trees build");
     let names: Vec<&str> = trees.iter().map(|t| t.name).collect();
     // `rendered/gitops` is built from the specs as well; tests/gitops.rs checks it.
     let from_renders: Vec<&str> = daactl::project::SHARED_TREES
@@ -51,12 +52,15 @@ fn the_trees_built_from_every_environment_are_the_committed_files() {
 
 #[test]
 fn the_shared_trees_do_not_depend_on_the_order_environments_are_given_in() {
+    let specs = common::repo_specs();
     let renders = common::render_repo();
+    let mut reversed_specs = common::repo_specs();
+    reversed_specs.reverse();
     let mut reversed = renders.clone();
     reversed.reverse();
     assert_eq!(
-        daactl::shared::build(&renders).unwrap(),
-        daactl::shared::build(&reversed).unwrap()
+        daactl::shared::build(&specs, &renders).unwrap(),
+        daactl::shared::build(&reversed_specs, &reversed).unwrap()
     );
 }
 

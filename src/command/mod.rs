@@ -115,7 +115,7 @@ pub fn shared_trees(
     if !every {
         return Ok(None);
     }
-    let mut trees = daactl::shared::build(rendered)?;
+    let mut trees = daactl::shared::build(specs, rendered)?;
     let environments: Vec<_> = specs
         .iter()
         .map(|spec| &spec.environment)

@@ -15,6 +15,14 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The repository's specs, every environment.
+pub fn repo_specs() -> Vec<daactl::spec::Spec> {
+    Project::discover(Some(&repo()), &repo())
+        .expect("the repository is a project")
+        .load_specs(&[])
+        .expect("the repository's specs are valid")
+}
+
 /// Renders every environment of the repository with the built-in templates.
 pub fn render_repo() -> Vec<Rendered> {
     let project = Project::discover(Some(&repo()), &repo()).expect("the repository is a project");
