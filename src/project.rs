@@ -4,6 +4,18 @@ use std::path::{Path, PathBuf};
 
 use crate::spec::{Spec, SpecErrors};
 
+/// The project's public repository, as a macro so that other constants can `concat!` it.
+#[macro_export]
+macro_rules! repository_url {
+    () => {
+        "https://github.com/daa-platform/daactl"
+    };
+}
+
+/// Where each alert's runbook lives: this prefix, the alert's name and `.md`
+/// (`docs/runbooks/<AlertName>.md`).
+pub const RUNBOOK_URL_PREFIX: &str = concat!(repository_url!(), "/blob/main/docs/runbooks/");
+
 /// The folder of environment specs inside a project.
 pub const ENVIRONMENTS_DIR: &str = "environments";
 /// The folder of committed rendered output inside a project.

@@ -11,7 +11,12 @@ use std::process::Command;
 
 /// Custom resources, which kubernetes-validate has no schema for; `daactl validate` checks
 /// them against their operators' schemas.
-const CUSTOM_KINDS: &[&str] = &["Cluster", "ScheduledBackup", "ExternalSecret"];
+const CUSTOM_KINDS: &[&str] = &[
+    "Cluster",
+    "ScheduledBackup",
+    "ExternalSecret",
+    "PrometheusRule",
+];
 
 fn kubernetes_validate() -> Option<PathBuf> {
     common::tool("venv/bin/kubernetes-validate")

@@ -6,6 +6,7 @@ mod common;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Namespace, ResourceQuota, Service, ServiceAccount,
 };
@@ -20,6 +21,7 @@ const CUSTOM_KINDS: &[(&str, &str)] = &[
     ("postgresql.cnpg.io/v1", "Cluster"),
     ("postgresql.cnpg.io/v1", "ScheduledBackup"),
     ("external-secrets.io/v1", "ExternalSecret"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 ];
 
 /// Deserializes `value` as `T`, returning the paths of fields `T` does not have.
@@ -58,6 +60,7 @@ fn check(value: &Value) -> Option<Result<Vec<String>, String>> {
         "Deployment" => leftover_fields::<Deployment>(value),
         "HorizontalPodAutoscaler" => leftover_fields::<HorizontalPodAutoscaler>(value),
         "PodDisruptionBudget" => leftover_fields::<PodDisruptionBudget>(value),
+        "CronJob" => leftover_fields::<CronJob>(value),
         _ => return None,
     })
 }

@@ -15,7 +15,7 @@ use crate::policy::registry;
 use crate::policy::report::{Finding, Report};
 
 /// Where each rule's documentation lives: `docs/rules.md`, one anchor per code.
-pub const RULES_DOC_URL: &str = "https://github.com/daa-platform/daactl/blob/main/docs/rules.md";
+pub const RULES_DOC_URL: &str = concat!(crate::repository_url!(), "/blob/main/docs/rules.md");
 
 /// The SARIF level of a severity (GitHub: error, warning or note).
 fn level(severity: Severity) -> &'static str {
@@ -103,7 +103,7 @@ pub fn render(report: &Report) -> String {
             "tool": { "driver": {
                 "name": "daactl",
                 "semanticVersion": report.version,
-                "informationUri": "https://github.com/daa-platform/daactl",
+                "informationUri": crate::repository_url!(),
                 "rules": descriptors,
             } },
             "invocations": [{
