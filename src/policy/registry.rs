@@ -6,7 +6,7 @@
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
     api, availability, database, environment, image, namespace, network, parity, pod_security,
-    resources, secrets, storage, waivers, workload,
+    recovery, resources, secrets, storage, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
@@ -47,6 +47,7 @@ pub static RULES: &[&dyn Rule] = &[
     &database::TooFewDatabaseInstances,
     &database::MissingDatabaseBackup,
     &database::NoPointInTimeRecovery,
+    &recovery::UnverifiedBackups,
     &environment::CloudDependency,
     &environment::ProductionReference,
     &environment::BroadAccess,
