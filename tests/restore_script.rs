@@ -68,8 +68,8 @@ fn every_environment_with_backups_runs_a_restore_script() {
     assert_eq!(
         names,
         [
-            "production/daa-postgres-restore-verify",
-            "staging/daa-postgres-restore-verify"
+            "production/restore-verify-daa-postgres",
+            "staging/restore-verify-daa-postgres"
         ]
     );
 }
@@ -132,7 +132,7 @@ struct Run {
 /// whose behaviour the environment variables `STUB_*` choose.
 fn run(stubs: &[(&str, &str)]) -> Run {
     let text = scripts()
-        .remove("production/daa-postgres-restore-verify")
+        .remove("production/restore-verify-daa-postgres")
         .expect("production has a restore script");
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");

@@ -14,8 +14,10 @@ use crate::spec::model::{Access, ClusterProvider, Environment, Namespace, Servic
 pub const POSTGRES_PORT: u16 = 5432;
 /// The port Redis listens on.
 pub const REDIS_PORT: u16 = 6379;
-/// Suffix of the restore test's objects after the PostgreSQL cluster's name.
-pub const RESTORE_VERIFY_SUFFIX: &str = "restore-verify";
+/// Prefix of the restore test's objects before the PostgreSQL cluster's name. A prefix, not
+/// a suffix: `daa-postgres-restore-verify` would sort before `daa-postgres` in Helm's file
+/// order but after it in daactl's name order.
+pub const RESTORE_VERIFY_PREFIX: &str = "restore-verify";
 /// Name of the Redis Deployment and Service.
 pub const REDIS_NAME: &str = "redis";
 
@@ -96,7 +98,7 @@ pub fn environment(env: &Environment) -> Value {
 /// The weekly restore test of the PostgreSQL backups (REQ-T239): its name, labels and
 /// selector. It runs the PostgreSQL image, so it carries that image's version.
 fn restore_verify(common: &BTreeMap<String, String>, cluster: &str, version: &str) -> Value {
-    let name = format!("{cluster}-{RESTORE_VERIFY_SUFFIX}");
+    let name = format!("{RESTORE_VERIFY_PREFIX}-{cluster}");
     json!({
         "name": name,
         "labels": labels(common, &name, version, "backup-verification"),

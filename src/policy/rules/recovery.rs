@@ -184,7 +184,7 @@ fn problems(cx: &Context<'_>, job: &Manifest) -> Vec<(String, String)> {
         let positive = value.as_u64().is_some_and(|n| n > 0);
         // A backoff limit of 0 is a bound too: no retry at all.
         if !(positive || (field == "backoffLimit" && value.as_u64() == Some(0))) {
-            problem(pointer, format!("{who} sets no positive `{field}`: {why}"));
+            problem(pointer, format!("{who} sets no valid `{field}`: {why}"));
         }
     }
     for (metric, what) in [
