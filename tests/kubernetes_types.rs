@@ -6,6 +6,7 @@ mod common;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Namespace, ResourceQuota, Service, ServiceAccount,
 };
@@ -25,6 +26,7 @@ const CUSTOM_KINDS: &[(&str, &str)] = &[
     ("networking.istio.io/v1beta1", "DestinationRule"),
     ("networking.istio.io/v1beta1", "Gateway"),
     ("networking.istio.io/v1beta1", "VirtualService"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 ];
 
 /// Deserializes `value` as `T`, returning the paths of fields `T` does not have.
@@ -63,6 +65,7 @@ fn check(value: &Value) -> Option<Result<Vec<String>, String>> {
         "Deployment" => leftover_fields::<Deployment>(value),
         "HorizontalPodAutoscaler" => leftover_fields::<HorizontalPodAutoscaler>(value),
         "PodDisruptionBudget" => leftover_fields::<PodDisruptionBudget>(value),
+        "CronJob" => leftover_fields::<CronJob>(value),
         _ => return None,
     })
 }

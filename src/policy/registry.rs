@@ -6,7 +6,7 @@
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
     api, availability, database, environment, gitops, image, mesh, namespace, network,
-    parity, pod_security, resources, secrets, storage, terraform, waivers, workload,
+    parity, pod_security, recovery, resources, secrets, storage, terraform, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
@@ -54,6 +54,7 @@ pub static RULES: &[&dyn Rule] = &[
     &database::TooFewDatabaseInstances,
     &database::MissingDatabaseBackup,
     &database::NoPointInTimeRecovery,
+    &recovery::UnverifiedBackups,
     &environment::CloudDependency,
     &environment::ProductionReference,
     &environment::BroadAccess,

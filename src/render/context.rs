@@ -7,12 +7,17 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::project::RUNBOOK_URL_PREFIX;
 use crate::spec::model::{Access, ClusterProvider, Environment, Namespace, Service};
 
 /// The port PostgreSQL listens on.
 pub const POSTGRES_PORT: u16 = 5432;
 /// The port Redis listens on.
 pub const REDIS_PORT: u16 = 6379;
+/// Prefix of the restore test's objects before the PostgreSQL cluster's name. A prefix, not
+/// a suffix: `daa-postgres-restore-verify` would sort before `daa-postgres` in Helm's file
+/// order but after it in daactl's name order.
+pub const RESTORE_VERIFY_PREFIX: &str = "restore-verify";
 /// Name of the Redis Deployment and Service.
 pub const REDIS_NAME: &str = "redis";
 /// The ServiceAccount of the Istio ingress gateway Terraform installs (release
@@ -76,6 +81,7 @@ pub fn environment(env: &Environment) -> Value {
             "host": ingress.host,
             "gateway": GATEWAY_NAME,
         })),
+        "runbook_url_prefix": RUNBOOK_URL_PREFIX,
         "storage_class": env.storage_class,
         "secret_store": env.secret_store,
         "services": services,
@@ -94,6 +100,7 @@ pub fn environment(env: &Environment) -> Value {
                 "environment": env.name,
             },
             "selector": {"cnpg.io/cluster": pg.name},
+            "restore_verify": restore_verify(&common, &pg.name, &image_version(pg.tag.as_deref(), pg.digest.as_deref())),
         },
         "redis": {
             "spec": redis,
@@ -105,6 +112,17 @@ pub fn environment(env: &Environment) -> Value {
             "labels": redis_labels,
             "selector": selector(REDIS_NAME),
         },
+    })
+}
+
+/// The weekly restore test of the PostgreSQL backups (REQ-T239): its name, labels and
+/// selector. It runs the PostgreSQL image, so it carries that image's version.
+fn restore_verify(common: &BTreeMap<String, String>, cluster: &str, version: &str) -> Value {
+    let name = format!("{RESTORE_VERIFY_PREFIX}-{cluster}");
+    json!({
+        "name": name,
+        "labels": labels(common, &name, version, "backup-verification"),
+        "selector": selector(&name),
     })
 }
 

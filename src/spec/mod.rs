@@ -6,6 +6,7 @@ pub mod model;
 pub mod pattern;
 pub mod quantity;
 pub mod reference;
+pub mod schedule;
 pub mod validate;
 
 use std::path::Path;

@@ -535,6 +535,27 @@ pub struct PostgresBackup {
     /// accounts); required on `eks`.
     #[serde(default)]
     pub role_arn: Option<String>,
+    /// The weekly restore test of these backups (REQ-T239).
+    pub verify: RestoreVerification,
+}
+
+/// A CronJob that restores the latest base backup and its WAL into a scratch PostgreSQL and
+/// checks it (REQ-T239).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreVerification {
+    /// Five-field Kubernetes cron schedule that fires once a week, for example
+    /// `0 4 * * 0` (Sundays 04:00 in the controller's time zone).
+    pub schedule: String,
+    /// IAM role the restore job assumes to read the backups (EKS IAM roles for service
+    /// accounts); it should only read. Required on `eks`.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// How long one verification may run before it is stopped and counts as failed, in
+    /// seconds (the Job's `activeDeadlineSeconds`).
+    pub deadline_seconds: u32,
+    /// Requests and limits of the restore container.
+    pub resources: Resources,
 }
 
 /// The Redis cache.

@@ -8,6 +8,7 @@ use regex_lite::Regex;
 
 use super::key_path::KeyPath;
 use super::model::{ClusterProvider, Environment, ResourceSet, Resources, Service};
+use super::schedule::weekly_problem;
 use super::{pattern, quantity};
 
 /// The oldest Kubernetes minor version the requirements allow (REQ-T202).
@@ -289,6 +290,30 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
                 Some("add `role_arn = \"arn:aws:iam::<account>:role/<name>\"`".into()),
             );
         }
+        let verify = at.key("verify");
+        if let Some(problem) = weekly_problem(&backup.verify.schedule) {
+            check.fail(
+                verify.key("schedule"),
+                format!("`{}` {problem}", backup.verify.schedule),
+                Some("restore tests run weekly: `0 4 * * 0` is Sundays at 04:00".into()),
+            );
+        }
+        if env.cluster.provider == ClusterProvider::Eks && backup.verify.role_arn.is_none() {
+            check.fail(
+                verify.clone(),
+                "restore tests on `eks` need `role_arn`, the IAM role that reads the backups"
+                    .into(),
+                Some("add `role_arn = \"arn:aws:iam::<account>:role/<name>\"`".into()),
+            );
+        }
+        if backup.verify.deadline_seconds == 0 {
+            check.fail(
+                verify.key("deadline_seconds"),
+                "a restore test needs time to run: `deadline_seconds` is 0".into(),
+                None,
+            );
+        }
+        check.resources(&verify.key("resources"), &backup.verify.resources);
         if !["s3://", "gs://", "https://"]
             .iter()
             .any(|s| backup.destination.starts_with(s))

@@ -15,6 +15,7 @@ pub mod namespace;
 pub mod network;
 pub mod parity;
 pub mod pod_security;
+pub mod recovery;
 pub mod resources;
 pub mod secrets;
 pub mod storage;
