@@ -11,6 +11,14 @@ pub const RENDERED_DIR: &str = "rendered";
 /// Folders of `rendered/` built from every environment together (the Kustomize tree and the
 /// Helm chart); no environment may take their names.
 pub const SHARED_TREES: &[&str] = &["kustomize", "helm"];
+/// The project's public repository.
+pub const REPOSITORY_URL: &str = "https://github.com/daa-platform/daactl";
+
+/// The public address of `path` (relative to the repository root) on the `main` branch:
+/// what reports and alerts link to, so the links read the committed documents.
+pub fn main_branch_url(path: &str) -> String {
+    format!("{REPOSITORY_URL}/blob/main/{path}")
+}
 
 /// Why a project or its environments could not be opened.
 #[derive(Debug, thiserror::Error)]

@@ -13,9 +13,11 @@ use crate::policy::catalogue::{Policy, Severity};
 use crate::policy::engine::severity;
 use crate::policy::registry;
 use crate::policy::report::{Finding, Report};
+use crate::project::{REPOSITORY_URL, main_branch_url};
 
-/// Where each rule's documentation lives: `docs/rules.md`, one anchor per code.
-pub const RULES_DOC_URL: &str = "https://github.com/daa-platform/daactl/blob/main/docs/rules.md";
+/// Where each rule's documentation lives in the repository: `docs/rules.md`, one anchor per
+/// code.
+pub const RULES_DOC: &str = "docs/rules.md";
 
 /// The SARIF level of a severity (GitHub: error, warning or note).
 fn level(severity: Severity) -> &'static str {
@@ -64,7 +66,7 @@ pub fn render(report: &Report) -> String {
                         meta.code
                     ),
                 },
-                "helpUri": format!("{RULES_DOC_URL}#{}", meta.code.to_lowercase()),
+                "helpUri": format!("{}#{}", main_branch_url(RULES_DOC), meta.code.to_lowercase()),
                 "defaultConfiguration": { "level": level(severity) },
                 "properties": {
                     "tags": tags,
@@ -103,7 +105,7 @@ pub fn render(report: &Report) -> String {
             "tool": { "driver": {
                 "name": "daactl",
                 "semanticVersion": report.version,
-                "informationUri": "https://github.com/daa-platform/daactl",
+                "informationUri": REPOSITORY_URL,
                 "rules": descriptors,
             } },
             "invocations": [{
