@@ -227,7 +227,9 @@ fn red_rules(namespace: &str, service: &str) -> Vec<Value> {
     RED_RECORDS
         .iter()
         .zip(exprs)
-        .map(|((record, _), expr)| json!({"record": record, "expr": expr}))
+        // The label keeps the records of different services distinct rules (promtool
+        // refuses one record name with one label set twice); the series carry it already.
+        .map(|((record, _), expr)| json!({"record": record, "expr": expr, "labels": {"service": service}}))
         .collect()
 }
 
