@@ -5,12 +5,14 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    api, availability, database, environment, image, namespace, network, parity, pod_security,
-    resources, secrets, storage, waivers, workload,
+    api, availability, database, environment, image, namespace, network, observability, parity,
+    pod_security, resources, secrets, storage, waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &observability::UnloadableDashboard,
+    &observability::MissingRunbook,
     &parity::EnvironmentParity,
     &api::InvalidKubernetesObject,
     &api::RemovedApiVersion,
@@ -38,6 +40,11 @@ pub static RULES: &[&dyn Rule] = &[
     &workload::MissingProbe,
     &workload::AbruptShutdown,
     &workload::MissingDisruptionBudget,
+    &observability::UnscrapedWorkload,
+    &observability::MissingRedRecordingRules,
+    &observability::UnroutableAlert,
+    &observability::MissingTraceExport,
+    &observability::NonJsonLogs,
     &availability::UnspreadReplicas,
     &availability::TooFewReplicas,
     &availability::ExposedServiceType,

@@ -11,6 +11,7 @@ pub mod environment;
 pub mod image;
 pub mod namespace;
 pub mod network;
+pub mod observability;
 pub mod parity;
 pub mod pod_security;
 pub mod resources;
