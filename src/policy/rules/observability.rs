@@ -510,7 +510,7 @@ static NON_JSON_LOGS: RuleMeta = RuleMeta {
     requirement: "REQ-T226",
     summary: "Instrumented containers log JSON (`LOG_FORMAT=json`)",
     rationale: "REQ-T226 asks for centralised, structured (JSON) logs. The DAA services choose their log format from `LOG_FORMAT`; the log shipper and Loki are Terraform releases, and that the output really is JSON is run time.",
-    remediation: "Remove a `LOG_FORMAT` other than `json` from the service's `config` in the spec (daactl sets `LOG_FORMAT=json`).",
+    remediation: "Set `LOG_FORMAT=json` (daactl derives it into each service's ConfigMap; remove any other value from the service's `config` in the spec).",
     peers: &[],
 };
 
