@@ -273,9 +273,9 @@ pub fn prometheus_rules(env: &Environment) -> Vec<Value> {
     ];
     if env.postgres.backup.is_some() {
         objects.push(json!({
-            "name": "daa-postgres-backups",
+            "name": "daa-backups",
             "role": "data",
-            "groups": [group("daa-postgres-backups", alerts_of(Scope::Backup, env))],
+            "groups": [group("daa-backups", alerts_of(Scope::Backup, env))],
         }));
     }
     objects

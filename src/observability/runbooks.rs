@@ -53,7 +53,7 @@ fn scope_text(scope: Scope) -> &'static str {
         }
         Scope::Postgres => "the PostgreSQL cluster (PrometheusRule `daa-postgres`, data namespace)",
         Scope::Backup => {
-            "PostgreSQL backups, where the spec has `[postgres.backup]` (PrometheusRule `daa-postgres-backups`, data namespace)"
+            "PostgreSQL backups, where the spec has `[postgres.backup]` (PrometheusRule `daa-backups`, data namespace)"
         }
     }
 }
