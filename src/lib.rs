@@ -14,6 +14,7 @@ pub mod image;
 pub mod kubeschema;
 pub mod kustomize;
 pub mod location;
+pub mod observability;
 pub mod output;
 pub mod parallel;
 pub mod parity;

@@ -36,6 +36,12 @@ pub const REPOSITORY_NAME: &str = "daactl";
 /// the documentation that reports link to lives.
 pub const REPOSITORY_URL: &str = repository_url!();
 
+/// The public address of `path` (relative to the repository root) on the `main` branch:
+/// what reports and alerts link to, so the links read the committed documents.
+pub fn main_branch_url(path: &str) -> String {
+    format!("{REPOSITORY_URL}/blob/main/{path}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

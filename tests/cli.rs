@@ -313,7 +313,7 @@ fn diff_is_clean_then_reports_each_kind_of_drift() {
     let (code, _, stderr) = outcome(&daactl(root, &["render"]));
     assert_eq!(code, 0);
     assert!(
-        stderr.contains("rendered/development: 63 objects (0 written, 1 removed, 63 unchanged)"),
+        stderr.contains("rendered/development: 72 objects (0 written, 1 removed, 72 unchanged)"),
         "{stderr}"
     );
     assert_eq!(outcome(&daactl(root, &["diff"])).0, 0);

@@ -236,3 +236,37 @@ fn helm_values_are_data_without_interpolation() {
         }
     }
 }
+
+#[test]
+fn alertmanager_runs_the_environments_routing_with_its_secrets_mounted() {
+    // The configuration amtool checks (tests/observability.rs) is what the committed
+    // Terraform deploys, and every Secret it reads a key from is mounted and made by an
+    // ExternalSecret of the release.
+    for spec in specs() {
+        let env = &spec.environment;
+        let Some(document) = terraform::document(env) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["kube_prometheus_stack"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let config = daactl::observability::alertmanager::config(env);
+        assert_eq!(values["alertmanager"]["config"], config, "{}", env.name);
+        let mounted = &values["alertmanager"]["alertmanagerSpec"]["secrets"];
+        let made: Vec<&Value> = values["extraManifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|object| &object["metadata"]["name"])
+            .collect();
+        let secrets = daactl::observability::alertmanager::secrets(env);
+        assert!(!secrets.is_empty(), "{}: a cloud environment routes alerts", env.name);
+        for (name, key, _) in secrets {
+            assert!(mounted.as_array().unwrap().contains(&json!(name)), "{name}");
+            assert!(made.contains(&&json!(name)), "{name}");
+            let file = format!("/etc/alertmanager/secrets/{name}/{key}");
+            assert!(config.to_string().contains(&file), "{}: reads {file}", env.name);
+        }
+    }
+}

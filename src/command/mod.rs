@@ -3,6 +3,7 @@
 mod diff;
 mod parity;
 mod render;
+mod runbooks;
 mod validate;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -85,6 +86,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             };
             write_stdout(text.as_bytes())?;
             Ok(Outcome::Success)
+        }
+        Command::Runbooks { check } => {
+            let project = open(cli.project.as_deref())?;
+            runbooks::run(&session, &project, check)
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

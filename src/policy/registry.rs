@@ -6,11 +6,14 @@
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
     api, availability, database, environment, gitops, image, mesh, namespace, network,
-    parity, pod_security, recovery, resources, secrets, storage, terraform, waivers, workload,
+    observability, parity, pod_security, recovery, resources, secrets, storage, terraform,
+    waivers, workload,
 };
 
 /// The rules that check manifests, sorted by code.
 pub static RULES: &[&dyn Rule] = &[
+    &observability::UnloadableDashboard,
+    &observability::MissingRunbook,
     &parity::EnvironmentParity,
     &gitops::UnsyncedEnvironment,
     &gitops::LingeringPreview,
@@ -43,6 +46,11 @@ pub static RULES: &[&dyn Rule] = &[
     &workload::MissingProbe,
     &workload::AbruptShutdown,
     &workload::MissingDisruptionBudget,
+    &observability::UnscrapedWorkload,
+    &observability::MissingRedRecordingRules,
+    &observability::UnroutableAlert,
+    &observability::MissingTraceExport,
+    &observability::NonJsonLogs,
     &availability::UnspreadReplicas,
     &availability::TooFewReplicas,
     &availability::ExposedServiceType,

@@ -82,6 +82,7 @@ pub fn environment(env: &Environment) -> Value {
             "gateway": GATEWAY_NAME,
         })),
         "runbook_url_prefix": RUNBOOK_URL_PREFIX,
+        "observability": crate::observability::context(env),
         "storage_class": env.storage_class,
         "secret_store": env.secret_store,
         "services": services,
@@ -248,7 +249,7 @@ fn service(
     let caller_principals: Vec<String> = dependents.iter().map(|d| principal(app, d)).collect();
     let mut depends_on = service.depends_on.clone();
     depends_on.sort();
-    let config = config(env, service);
+    let config = config(env, name, service);
     json!({
         "name": name,
         "description": service.description,
@@ -278,9 +279,10 @@ fn service(
     })
 }
 
-/// A service's configuration: where its dependencies, PostgreSQL and Redis are, then the
-/// spec's `config`, which wins over the derived values (REQ-T209: nothing hard-coded).
-fn config(env: &Environment, service: &Service) -> BTreeMap<String, String> {
+/// A service's configuration: where its dependencies, PostgreSQL and Redis are, its
+/// OpenTelemetry settings and JSON logs (REQ-T225, T226), then the spec's `config`, which
+/// wins over the derived values (REQ-T209: nothing hard-coded).
+fn config(env: &Environment, name: &str, service: &Service) -> BTreeMap<String, String> {
     let mut config = BTreeMap::new();
     let app = &env.namespaces.app.name;
     let data = &env.namespaces.data.name;
@@ -300,6 +302,11 @@ fn config(env: &Environment, service: &Service) -> BTreeMap<String, String> {
         config.insert("REDIS_HOST".into(), format!("{REDIS_NAME}.{data}.svc"));
         config.insert("REDIS_PORT".into(), REDIS_PORT.to_string());
     }
+    config.extend(crate::observability::service_settings(
+        env,
+        name,
+        &service.version,
+    ));
     config.extend(service.config.clone());
     config
 }

@@ -56,6 +56,63 @@ pub struct Environment {
     /// (`rendered/terraform/<env>/main.tf.json`); required for `eks`, refused for `kind`.
     #[serde(default)]
     pub cloud: Option<Cloud>,
+    /// Tracing, and where alerts go (REQ-T224, T225).
+    pub observability: Observability,
+}
+
+/// Tracing and alert routing of an environment (REQ-T221..T228).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observability {
+    /// Fraction of traces the services sample, from 0 to 1 (`OTEL_TRACES_SAMPLER_ARG`; a
+    /// parent's decision is kept).
+    pub trace_sampling_ratio: f64,
+    /// Where Alertmanager sends alerts, by severity.
+    pub alerting: Alerting,
+}
+
+/// Alertmanager's receivers by alert severity (REQ-T224).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alerting {
+    /// Where `critical` alerts go.
+    pub critical: AlertReceiver,
+    /// Where `warning` alerts go; `info` alerts are never sent.
+    pub warning: AlertReceiver,
+    /// The PagerDuty Events API v2 routing key in the secret store; required when a
+    /// severity goes to `pagerduty`.
+    #[serde(default)]
+    pub pagerduty_routing_key: Option<SecretRef>,
+    /// The chat (Slack-compatible) incoming webhook URL in the secret store; required when a
+    /// severity goes to `chat`.
+    #[serde(default)]
+    pub chat_webhook: Option<SecretRef>,
+    /// The chat channel alerts are posted to, for example `#daa-alerts`.
+    #[serde(default)]
+    pub chat_channel: Option<String>,
+}
+
+/// A kind of alert receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertReceiver {
+    /// Page the on-call engineer through PagerDuty.
+    Pagerduty,
+    /// Post to the chat channel.
+    Chat,
+    /// Drop the alert (development).
+    None,
+}
+
+impl AlertReceiver {
+    /// The spelling in the spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pagerduty => "pagerduty",
+            Self::Chat => "chat",
+            Self::None => "none",
+        }
+    }
 }
 
 /// Where the environment runs.

@@ -7,7 +7,9 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 
 use super::key_path::KeyPath;
-use super::model::{ClusterProvider, Environment, ResourceSet, Resources, Service};
+use super::model::{
+    AlertReceiver, ClusterProvider, Environment, ResourceSet, Resources, Service,
+};
 use super::schedule::weekly_problem;
 use super::{pattern, quantity};
 
@@ -172,6 +174,7 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
             None,
         );
     }
+    validate_observability(&mut check, &root, env);
     let platform = root.key("platform");
     check.pattern(
         &platform.key("monitoring_namespace"),
@@ -542,6 +545,53 @@ fn cloud(check: &mut Checker, env: &Environment, root: &KeyPath) {
 
 fn is_managed_parameter(key: &str) -> bool {
     MANAGED_PARAMETERS.contains(&key) || key.starts_with("ssl")
+}
+
+/// Sampling is a ratio, and every severity routed somewhere has that receiver's secret.
+fn validate_observability(check: &mut Checker, root: &KeyPath, env: &Environment) {
+    let at = root.key("observability");
+    let ratio = env.observability.trace_sampling_ratio;
+    if !(0.0..=1.0).contains(&ratio) {
+        check.fail(
+            at.key("trace_sampling_ratio"),
+            format!("the trace sampling ratio `{ratio}` is not between 0 and 1"),
+            Some("set a fraction such as `0.1` (10% of traces) or `1` (all)".into()),
+        );
+    }
+    let alerting = &env.observability.alerting;
+    let at = at.key("alerting");
+    for (severity, receiver) in [
+        ("critical", alerting.critical),
+        ("warning", alerting.warning),
+    ] {
+        let (missing, key) = match receiver {
+            AlertReceiver::Pagerduty => (
+                alerting.pagerduty_routing_key.is_none(),
+                "pagerduty_routing_key",
+            ),
+            AlertReceiver::Chat => (alerting.chat_webhook.is_none(), "chat_webhook"),
+            AlertReceiver::None => (false, ""),
+        };
+        if missing {
+            check.fail(
+                at.key(severity),
+                format!(
+                    "`{severity}` alerts go to `{}`, but `{key}` is not set",
+                    receiver.as_str()
+                ),
+                Some(format!(
+                    "set `{key} = {{ remote_key = \"...\", property = \"...\" }}` in `[observability.alerting]`"
+                )),
+            );
+        }
+    }
+    if alerting.chat_webhook.is_some() && alerting.chat_channel.is_none() {
+        check.fail(
+            at.key("chat_webhook"),
+            "a chat webhook is set without `chat_channel`".into(),
+            Some("set `chat_channel = \"#daa-alerts\"`".into()),
+        );
+    }
 }
 
 #[derive(Default)]

@@ -93,10 +93,18 @@ pub fn ingress_gateway() -> Value {
 /// ServiceMonitor, PodMonitor and PrometheusRule objects of every namespace, and Grafana's
 /// sidecar loads dashboards from ConfigMaps labelled `grafana_dashboard` in every namespace.
 ///
-/// The merge point for the Alertmanager configuration: [`with_alertmanager_config`] puts
-/// an `alertmanager.yml` document at `alertmanager.config`.
+/// Alertmanager runs the environment's routing ([`crate::observability::alertmanager::config`],
+/// REQ-T224) and mounts the Secrets its receivers read keys from
+/// (`/etc/alertmanager/secrets/<name>/<key>`); the chart's `extraManifests` apply the
+/// ExternalSecrets that make those Secrets from the environment's store, so no key is ever
+/// in the configuration.
 pub fn kube_prometheus_stack(env: &Environment) -> Value {
-    json!({
+    use crate::observability::alertmanager;
+    let secrets: Vec<&str> = alertmanager::secrets(env)
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect();
+    let mut values = json!({
         "nodeExporter": { "enabled": true },
         "kubeStateMetrics": { "enabled": true },
         "kubelet": {
@@ -115,7 +123,9 @@ pub fn kube_prometheus_stack(env: &Environment) -> Value {
         },
         "alertmanager": {
             "enabled": true,
+            "alertmanagerSpec": { "secrets": secrets },
         },
+        "extraManifests": alertmanager::external_secrets(env),
         "grafana": {
             "enabled": true,
             "sidecar": {
@@ -126,11 +136,13 @@ pub fn kube_prometheus_stack(env: &Environment) -> Value {
                 },
             },
         },
-    })
+    });
+    values = with_alertmanager_config(values, alertmanager::config(env));
+    values
 }
 
 /// `values` with `config` (an `alertmanager.yml` document) as Alertmanager's configuration.
-pub fn with_alertmanager_config(mut values: Value, config: Value) -> Value {
+fn with_alertmanager_config(mut values: Value, config: Value) -> Value {
     values["alertmanager"]["config"] = config;
     values
 }

@@ -13,16 +13,11 @@ use crate::policy::catalogue::{Policy, Severity};
 use crate::policy::engine::severity;
 use crate::policy::registry;
 use crate::policy::report::{Finding, Report};
+use crate::project::{REPOSITORY_URL, main_branch_url};
 
-use crate::project::REPOSITORY_URL;
-
-/// Where each rule's documentation lives: `docs/rules.md`, one anchor per code.
-fn rules_doc_url(code: &str) -> String {
-    format!(
-        "{REPOSITORY_URL}/blob/main/docs/rules.md#{}",
-        code.to_lowercase()
-    )
-}
+/// Where each rule's documentation lives in the repository: `docs/rules.md`, one anchor per
+/// code.
+pub const RULES_DOC: &str = "docs/rules.md";
 
 /// The SARIF level of a severity (GitHub: error, warning or note).
 fn level(severity: Severity) -> &'static str {
@@ -71,7 +66,7 @@ pub fn render(report: &Report) -> String {
                         meta.code
                     ),
                 },
-                "helpUri": rules_doc_url(meta.code),
+                "helpUri": format!("{}#{}", main_branch_url(RULES_DOC), meta.code.to_lowercase()),
                 "defaultConfiguration": { "level": level(severity) },
                 "properties": {
                     "tags": tags,

@@ -13,6 +13,7 @@ pub mod image;
 pub mod mesh;
 pub mod namespace;
 pub mod network;
+pub mod observability;
 pub mod parity;
 pub mod pod_security;
 pub mod recovery;
