@@ -14,7 +14,7 @@ use super::removed::{self, Removal};
 use super::schema::{self, Definitions};
 use super::verdict::{Verdict, Violation};
 use super::version::{self, Minor};
-use super::{crd, message};
+use super::{crd, message, typed};
 
 /// The built-in kinds of each vendored Kubernetes minor, oldest first.
 const KUBERNETES: [(&str, &str); 6] = [
@@ -117,6 +117,8 @@ enum Source {
     Builtin(String),
     /// A vendored custom resource schema, in the named file.
     Crd(String),
+    /// A custom resource checked against its typed bindings (see [`typed`]).
+    Typed(typed::Check),
 }
 
 /// One kind this version has a schema for, and its validator once compiled.
@@ -159,6 +161,13 @@ impl VersionSchemas {
                     .entry(kind)
                     .or_insert_with(|| Kind::new(Source::Crd(file)));
             }
+        }
+        for &(api_version, kind, check) in typed::KINDS {
+            kinds
+                .entry(api_version.to_owned())
+                .or_default()
+                .entry(kind.to_owned())
+                .or_insert_with(|| Kind::new(Source::Typed(check)));
         }
         let mut removed: BTreeMap<String, BTreeMap<String, Removal>> = BTreeMap::new();
         for removal in removed::table()? {
@@ -209,6 +218,14 @@ impl VersionSchemas {
                 reason: self.unknown_reason(api_version, kind),
             };
         };
+        if let Source::Typed(check) = entry.source {
+            let violations = check(object);
+            return if violations.is_empty() {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid(violations)
+            };
+        }
         let validator = entry
             .validator
             .get_or_init(|| self.compile(api_version, kind, &entry.source));
@@ -235,6 +252,7 @@ impl VersionSchemas {
             Source::Crd(file) => {
                 schema::crd_document(&self.defs, crd::schema(file, api_version, kind)?)?
             }
+            Source::Typed(_) => return Err(format!("{api_version} {kind} has typed bindings")),
         };
         jsonschema::draft202012::options()
             .build(&document)

@@ -33,6 +33,7 @@ mod message;
 pub(crate) use message::type_name;
 mod removed;
 mod schema;
+mod typed;
 mod verdict;
 mod version;
 

@@ -249,16 +249,16 @@ fn no_vendored_version_serves_a_kind_after_its_removal() {
 
 #[test]
 fn a_custom_resource_without_a_vendored_schema_is_unknown() {
-    let cluster = json!({
-        "apiVersion": "postgresql.cnpg.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": "db"},
-        "spec": {"instances": 3},
+    let certificate = json!({
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "api"},
+        "spec": {"secretName": "api-tls"},
     });
     assert_eq!(
-        v133().check(&cluster),
+        v133().check(&certificate),
         Verdict::Unknown {
-            reason: "no published schema for postgresql.cnpg.io/v1 Cluster is vendored".into()
+            reason: "no published schema for cert-manager.io/v1 Certificate is vendored".into()
         }
     );
     let typo = json!({"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "a"}});
@@ -267,6 +267,89 @@ fn a_custom_resource_without_a_vendored_schema_is_unknown() {
         Verdict::Unknown {
             reason: "Kubernetes 1.33 serves no Deploymnet in apps/v1".into()
         }
+    );
+}
+
+fn cnpg_cluster() -> Value {
+    json!({
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": "db", "namespace": "production-data", "labels": {"app": "db"}},
+        "spec": {
+            "instances": 3,
+            "storage": {"size": "10Gi", "storageClass": "ssd"},
+            "backup": {"retentionPolicy": "30d", "barmanObjectStore": {
+                "destinationPath": "s3://backups/db",
+                "wal": {"compression": "gzip"},
+            }},
+        },
+    })
+}
+
+#[test]
+fn a_typed_custom_resource_is_checked_strictly() {
+    assert_eq!(v133().check(&cnpg_cluster()), Verdict::Valid);
+    let mut object = cnpg_cluster();
+    object["spec"]["storage"]["sise"] = json!("10Gi");
+    object["metadata"]["label"] = json!({});
+    object["spec"]["backup"]["barmanObjectStore"]["wal"]["compression"] = json!("zip");
+    // A closed set of values is an enum in the bindings.
+    assert_eq!(
+        invalid(&object),
+        [
+            violation("/metadata/label", "unknown field `label`"),
+            violation(
+                "/spec/backup/barmanObjectStore/wal/compression",
+                "unknown variant `zip`, expected one of `bzip2`, `gzip`, `lz4`, `snappy`, `xz`, `zstd`"
+            ),
+            violation("/spec/storage/sise", "unknown field `sise`"),
+        ]
+    );
+
+    let mut object = cnpg_cluster();
+    object["spec"]["instances"] = json!("three");
+    let violations = invalid(&object);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].pointer, "/spec/instances");
+    assert!(
+        violations[0].message.contains("invalid type: string"),
+        "{}",
+        violations[0].message
+    );
+
+    let external_secret = json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "api", "namespace": "production"},
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": "aws"},
+            "data": [{"secretKey": "url", "remoteRef": {"key": "production/api", "property": "url"}}],
+        },
+    });
+    assert_eq!(v133().check(&external_secret), Verdict::Valid);
+    let mut object = external_secret.clone();
+    object["spec"]["data"][0]["remoteRef"]["propery"] = json!("url");
+    assert_eq!(
+        invalid(&object),
+        [violation(
+            "/spec/data/0/remoteRef/propery",
+            "unknown field `propery`"
+        )]
+    );
+    // `secretKey` is required.
+    let mut object = external_secret;
+    object["spec"]["data"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("secretKey");
+    let violations = invalid(&object);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].pointer, "/spec/data/0");
+    assert!(
+        violations[0].message.contains("missing field `secretKey`"),
+        "{}",
+        violations[0].message
     );
 }
 
