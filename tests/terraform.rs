@@ -261,12 +261,20 @@ fn alertmanager_runs_the_environments_routing_with_its_secrets_mounted() {
             .map(|object| &object["metadata"]["name"])
             .collect();
         let secrets = daactl::observability::alertmanager::secrets(env);
-        assert!(!secrets.is_empty(), "{}: a cloud environment routes alerts", env.name);
+        assert!(
+            !secrets.is_empty(),
+            "{}: a cloud environment routes alerts",
+            env.name
+        );
         for (name, key, _) in secrets {
             assert!(mounted.as_array().unwrap().contains(&json!(name)), "{name}");
             assert!(made.contains(&&json!(name)), "{name}");
             let file = format!("/etc/alertmanager/secrets/{name}/{key}");
-            assert!(config.to_string().contains(&file), "{}: reads {file}", env.name);
+            assert!(
+                config.to_string().contains(&file),
+                "{}: reads {file}",
+                env.name
+            );
         }
     }
 }

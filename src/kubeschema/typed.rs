@@ -8,6 +8,10 @@
 //! not know is collected on the way, so an object is held to the same strictness as the
 //! vendored JSON Schemas: unknown fields, wrong types and missing required fields. Formats
 //! and numeric bounds, which the bindings do not carry, are not checked (ADR 0005).
+//!
+//! The bindings are pinned exactly in `Cargo.toml` (kcr_postgresql_cnpg_io 3.20260607.103612,
+//! kcr_external_secrets_io 3.20260613.112915), which fixes the CRD release they were
+//! generated from.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -20,11 +24,6 @@ use super::verdict::Violation;
 
 /// Checks one object of a typed kind: every violation found, sorted.
 pub(super) type Check = fn(&Value) -> Vec<Violation>;
-
-/// Where the bindings come from, for messages and docs: crate and version, which fixes the
-/// CRD release they were generated from.
-pub(super) const SOURCE: &str =
-    "kcr_postgresql_cnpg_io 3.20260607.103612, kcr_external_secrets_io 3.20260613.112915";
 
 /// Every typed kind: `(apiVersion, kind, check)`.
 pub(super) const KINDS: &[(&str, &str, Check)] = &[

@@ -6,8 +6,8 @@
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
     api, availability, database, environment, gitops, image, mesh, namespace, network,
-    observability, parity, pod_security, recovery, resources, secrets, storage, terraform,
-    waivers, workload,
+    observability, parity, pod_security, recovery, resources, secrets, storage, terraform, waivers,
+    workload,
 };
 
 /// The rules that check manifests, sorted by code.

@@ -7,9 +7,7 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 
 use super::key_path::KeyPath;
-use super::model::{
-    AlertReceiver, ClusterProvider, Environment, ResourceSet, Resources, Service,
-};
+use super::model::{AlertReceiver, ClusterProvider, Environment, ResourceSet, Resources, Service};
 use super::schedule::weekly_problem;
 use super::{pattern, quantity};
 
