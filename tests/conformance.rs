@@ -21,6 +21,8 @@ const CUSTOM_KINDS: &[&str] = &[
     "PeerAuthentication",
     "VirtualService",
     "PrometheusRule",
+    "ServiceMonitor",
+    "PodMonitor",
 ];
 
 fn kubernetes_validate() -> Option<PathBuf> {

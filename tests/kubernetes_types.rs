@@ -27,6 +27,8 @@ const CUSTOM_KINDS: &[(&str, &str)] = &[
     ("networking.istio.io/v1beta1", "Gateway"),
     ("networking.istio.io/v1beta1", "VirtualService"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PodMonitor"),
 ];
 
 /// Deserializes `value` as `T`, returning the paths of fields `T` does not have.
