@@ -57,6 +57,24 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A rendered object as the file daactl writes for it in folder `dir`; the text is
+    /// emitted only when a finding needs a line.
+    fn rendered(dir: &str, resource: Resource) -> Self {
+        Manifest {
+            file: Arc::new(SourceFile {
+                path: format!("{dir}/{}", resource.file_name()),
+                text: OnceLock::new(),
+                template: Some(resource.template),
+            }),
+            api_version: resource.api_version,
+            kind: resource.kind,
+            namespace: resource.namespace,
+            name: resource.name,
+            value: resource.value,
+            document: 0,
+        }
+    }
+
     /// `Kind namespace/name`, or `Kind name` without a namespace.
     pub fn identity(&self) -> String {
         match &self.namespace {
@@ -171,19 +189,7 @@ impl ManifestSet {
         let manifests = rendered
             .resources
             .into_iter()
-            .map(|resource| Manifest {
-                file: Arc::new(SourceFile {
-                    path: format!("{rendered_dir}/{environment}/{}", resource.file_name()),
-                    text: OnceLock::new(),
-                    template: Some(resource.template),
-                }),
-                api_version: resource.api_version,
-                kind: resource.kind,
-                namespace: resource.namespace,
-                name: resource.name,
-                value: resource.value,
-                document: 0,
-            })
+            .map(|resource| Manifest::rendered(&format!("{rendered_dir}/{environment}"), resource))
             .collect();
         Self { manifests }
     }
@@ -191,20 +197,11 @@ impl ManifestSet {
     /// Adds objects daactl writes into another tree of `rendered/` (the Argo CD objects that
     /// deploy the environment, `rendered/gitops/<folder>/`), each as its file `dir/<folder>/...`.
     pub fn extend_rendered(&mut self, dir: &str, resources: Vec<(String, Resource)>) {
-        self.manifests
-            .extend(resources.into_iter().map(|(folder, resource)| Manifest {
-                file: Arc::new(SourceFile {
-                    path: format!("{dir}/{folder}/{}", resource.file_name()),
-                    text: OnceLock::new(),
-                    template: Some(resource.template),
-                }),
-                api_version: resource.api_version,
-                kind: resource.kind,
-                namespace: resource.namespace,
-                name: resource.name,
-                value: resource.value,
-                document: 0,
-            }));
+        self.manifests.extend(
+            resources
+                .into_iter()
+                .map(|(folder, resource)| Manifest::rendered(&format!("{dir}/{folder}"), resource)),
+        );
     }
 
     /// The objects in YAML files and folders (searched recursively for `*.yaml` and
