@@ -565,6 +565,47 @@ fn render_writes_each_cloud_environments_terraform_also_for_one_environment() {
 }
 
 #[test]
+fn delivery_settings_are_checked_with_their_location() {
+    // A canary needs the Argo Rollouts controller, which a kind cluster does not have, and
+    // weights that grow below 100%, and a ratio.
+    let dir = minimal_project(replace(
+        "[delivery]\nstrategy = \"rolling\"\n",
+        "[delivery]\nstrategy = \"canary\"\ncanary = { weights = [50, 20, 100], pause = \"5 minutes\", max_error_ratio = 1.5 }\n",
+    ));
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    for expected in [
+        "environments/minimal.toml:86:12: error: `delivery.strategy`: a canary needs the Argo Rollouts controller, which only `eks` clusters get (from Terraform)",
+        "error: `delivery.canary.weights[1]`: the weight `20` does not grow from the step before (`50`)",
+        "error: `delivery.canary.weights[2]`: the weight `100` is not between 1 and 99 percent",
+        "error: `delivery.canary.pause`: \"5 minutes\" is not a duration such as `5m`",
+        "error: `delivery.canary.max_error_ratio`: the error ratio `1.5` is not between 0 and 1",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
+    // A canary without its table, and a table without a canary.
+    let dir = minimal_project(replace(
+        "[delivery]\nstrategy = \"rolling\"\n",
+        "[delivery]\nstrategy = \"canary\"\n",
+    ));
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.contains("error: `delivery.strategy`: a canary needs `[delivery.canary]` with its steps and analysis"),
+        "{stderr}"
+    );
+    let dir = minimal_project(replace(
+        "[delivery]\nstrategy = \"rolling\"\n",
+        "[delivery]\nstrategy = \"rolling\"\ncanary = { weights = [20], pause = \"5m\", max_error_ratio = 0.01 }\n",
+    ));
+    let stderr = fails_with_2(dir.path(), &["render"]);
+    assert!(
+        stderr.contains(
+            "error: `delivery.canary`: `[delivery.canary]` is set but `strategy` is `rolling`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn mesh_settings_are_checked_with_their_location() {
     // A public service is served through the ingress gateway, which needs a host.
     let dir = minimal_project(replace(

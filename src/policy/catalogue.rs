@@ -117,6 +117,10 @@ pub struct EnvironmentPolicy {
     /// Per-pull-request previews are built from this environment (REQ-T244).
     #[serde(default)]
     pub previews: bool,
+    /// Releases go out as Argo Rollouts canaries with analysis (REQ-T218); false where the
+    /// cluster has no Argo Rollouts controller (development's kind).
+    #[serde(default)]
+    pub canary: bool,
 }
 
 /// The whole policy file.

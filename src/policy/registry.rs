@@ -5,7 +5,7 @@
 
 use super::rule::{Rule, RuleMeta};
 use super::rules::{
-    api, availability, database, environment, gitops, image, mesh, namespace, network,
+    api, availability, database, delivery, environment, gitops, image, mesh, namespace, network,
     observability, parity, pod_security, recovery, resources, secrets, storage, terraform, waivers,
     workload,
 };
@@ -46,6 +46,7 @@ pub static RULES: &[&dyn Rule] = &[
     &workload::MissingProbe,
     &workload::AbruptShutdown,
     &workload::MissingDisruptionBudget,
+    &delivery::UnanalysedRelease,
     &observability::UnscrapedWorkload,
     &observability::MissingRedRecordingRules,
     &observability::UnroutableAlert,

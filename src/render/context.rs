@@ -83,6 +83,7 @@ pub fn environment(env: &Environment) -> Value {
         })),
         "runbook_url_prefix": RUNBOOK_URL_PREFIX,
         "observability": crate::observability::context(env),
+        "delivery": crate::delivery::context(env),
         "storage_class": env.storage_class,
         "secret_store": env.secret_store,
         "services": services,

@@ -52,6 +52,8 @@ pub struct Environment {
     pub access_groups: Vec<AccessGroup>,
     /// How Argo CD deploys the environment from this repository (REQ-T217, T219, T244).
     pub gitops: Gitops,
+    /// How a new release of a service replaces the running one (REQ-T218).
+    pub delivery: Delivery,
     /// The cloud account around the cluster, written as Terraform
     /// (`rendered/terraform/<env>/main.tf.json`); required for `eks`, refused for `kind`.
     #[serde(default)]
@@ -272,6 +274,62 @@ pub struct Gitops {
     /// deleted when the pull request closes (REQ-T244).
     #[serde(default)]
     pub previews: bool,
+}
+
+/// How a new release of a service replaces the running one (REQ-T218).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// `rolling`: the Deployment's rolling update replaces pods one at a time, with no
+    /// analysis; `canary`: an Argo Rollouts `Rollout` takes over the Deployment's pods and
+    /// shifts replicas to the new release step by step while Prometheus's error ratio of
+    /// the canary is analysed, aborting (scaling the canary away) when it exceeds the
+    /// threshold. `canary` needs the Argo Rollouts controller, which Terraform installs on
+    /// `eks` clusters only.
+    pub strategy: DeliveryStrategy,
+    /// The canary's steps and analysis; required with `strategy = "canary"`.
+    #[serde(default)]
+    pub canary: Option<Canary>,
+}
+
+/// How releases are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStrategy {
+    /// The Deployment's own rolling update.
+    Rolling,
+    /// An Argo Rollouts canary with analysis and automatic rollback.
+    Canary,
+}
+
+/// An Argo Rollouts canary: the steps and the analysis that aborts it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Canary {
+    /// The share of replicas, in percent, the new release gets at each step before it gets
+    /// all of them; increasing, each from 1 to 99, for example `[20, 50]`.
+    pub weights: Vec<u32>,
+    /// How long each step holds before the next, for example `5m`.
+    #[schemars(pattern(pattern::DURATION))]
+    pub pause: String,
+    /// The 5xx ratio of the canary's requests above which a measurement fails, for example
+    /// `0.01` (1%); between 0 and 1.
+    pub max_error_ratio: f64,
+    /// How often the error ratio is measured, for example `1m`.
+    #[serde(default = "default_canary_interval")]
+    #[schemars(pattern(pattern::DURATION))]
+    pub interval: String,
+    /// How many failed measurements are tolerated; one more aborts the canary.
+    #[serde(default = "default_canary_failure_limit")]
+    pub failure_limit: u32,
+}
+
+fn default_canary_interval() -> String {
+    "1m".to_owned()
+}
+
+fn default_canary_failure_limit() -> u32 {
+    1
 }
 
 /// When Argo CD applies a new commit.

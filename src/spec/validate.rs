@@ -7,7 +7,9 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 
 use super::key_path::KeyPath;
-use super::model::{AlertReceiver, ClusterProvider, Environment, ResourceSet, Resources, Service};
+use super::model::{
+    AlertReceiver, ClusterProvider, DeliveryStrategy, Environment, ResourceSet, Resources, Service,
+};
 use super::schedule::weekly_problem;
 use super::{pattern, quantity};
 
@@ -173,6 +175,7 @@ pub fn validate(env: &Environment, file_stem: &str) -> Vec<Problem> {
         );
     }
     validate_observability(&mut check, &root, env);
+    delivery(&mut check, env, &root);
     let platform = root.key("platform");
     check.pattern(
         &platform.key("monitoring_namespace"),
@@ -537,6 +540,86 @@ fn cloud(check: &mut Checker, env: &Environment, root: &KeyPath) {
                 cloud.account_id
             ),
             None,
+        );
+    }
+}
+
+/// The `[delivery]` section: a canary has its `[delivery.canary]` table, a rolling update
+/// none, and only clusters with the Argo Rollouts controller (Terraform installs it on `eks`)
+/// run canaries: elsewhere the Deployment, scaled to 0 for the Rollout, would run no pods.
+fn delivery(check: &mut Checker, env: &Environment, root: &KeyPath) {
+    let at = root.key("delivery");
+    let delivery = &env.delivery;
+    let canary = match (delivery.strategy, &delivery.canary) {
+        (DeliveryStrategy::Rolling, None) => return,
+        (DeliveryStrategy::Rolling, Some(_)) => {
+            check.fail(
+                at.key("canary"),
+                "`[delivery.canary]` is set but `strategy` is `rolling`".into(),
+                Some("remove `[delivery.canary]`, or set `strategy = \"canary\"`".into()),
+            );
+            return;
+        }
+        (DeliveryStrategy::Canary, None) => {
+            check.fail(
+                at.key("strategy"),
+                "a canary needs `[delivery.canary]` with its steps and analysis".into(),
+                Some(
+                    "add `canary = { weights = [20, 50], pause = \"5m\", max_error_ratio = 0.01 }`"
+                        .into(),
+                ),
+            );
+            return;
+        }
+        (DeliveryStrategy::Canary, Some(canary)) => canary,
+    };
+    if env.cluster.provider != ClusterProvider::Eks {
+        check.fail(
+            at.key("strategy"),
+            "a canary needs the Argo Rollouts controller, which only `eks` clusters get (from Terraform)".into(),
+            Some("use `strategy = \"rolling\"`: without the controller the Deployment, scaled to 0 for the Rollout, runs no pods".into()),
+        );
+    }
+    let canary_at = at.key("canary");
+    if canary.weights.is_empty() {
+        check.fail(
+            canary_at.key("weights"),
+            "a canary needs at least one step below 100%".into(),
+            Some("`weights = [20, 50]`".into()),
+        );
+    }
+    for (i, weight) in canary.weights.iter().enumerate() {
+        if !(1..=99).contains(weight) {
+            check.fail(
+                canary_at.key("weights").index(i),
+                format!("the weight `{weight}` is not between 1 and 99 percent"),
+                Some("the release gets 100% after the last step anyway".into()),
+            );
+        } else if i > 0 && *weight <= canary.weights[i - 1] {
+            check.fail(
+                canary_at.key("weights").index(i),
+                format!(
+                    "the weight `{weight}` does not grow from the step before (`{}`)",
+                    canary.weights[i - 1]
+                ),
+                None,
+            );
+        }
+    }
+    for (key, value) in [("pause", &canary.pause), ("interval", &canary.interval)] {
+        check.pattern(
+            &canary_at.key(key),
+            value,
+            &PATTERNS.duration,
+            "a duration such as `5m`",
+        );
+    }
+    let ratio = canary.max_error_ratio;
+    if !(ratio > 0.0 && ratio < 1.0) {
+        check.fail(
+            canary_at.key("max_error_ratio"),
+            format!("the error ratio `{ratio}` is not between 0 and 1"),
+            Some("set a fraction such as `0.01` (1% of requests answered with 5xx)".into()),
         );
     }
 }

@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::common::{
     autoscalers_of, controllers, declares_ports, max_replicas, min_replicas, namespace_role,
-    owners, pods_in, selected,
+    owners, pods_in, replica_owner, selected, template_of,
 };
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
-use crate::policy::workload::{PodTemplate, pod_templates, selects};
+use crate::policy::workload::{PodTemplate, selects};
 
 const ZONE_KEY: &str = "topology.kubernetes.io/zone";
 const HOST_KEY: &str = "kubernetes.io/hostname";
@@ -236,19 +236,33 @@ impl Rule for TooFewReplicas {
             if min.count >= cx.env.min_replicas {
                 continue;
             }
+            let owner = replica_owner(cx.set, pod.owner);
+            let owner_index = cx
+                .set
+                .manifests
+                .iter()
+                .position(|m| std::ptr::eq(m, owner))
+                .unwrap_or(pod.index);
+            let of = if std::ptr::eq(owner, pod.owner) {
+                String::new()
+            } else {
+                format!(" of {}", owner.subject())
+            };
             let (index, pointer, source) = match min.autoscaler {
                 Some(hpa) => (
                     hpa,
                     "/spec/minReplicas",
                     format!("`minReplicas` of {}", cx.set.manifests[hpa].subject()),
                 ),
-                None if pod.owner.value["spec"]["replicas"].is_u64() => {
-                    (pod.index, "/spec/replicas", "`spec.replicas`".to_owned())
-                }
+                None if owner.value["spec"]["replicas"].is_u64() => (
+                    owner_index,
+                    "/spec/replicas",
+                    format!("`spec.replicas`{of}"),
+                ),
                 None => (
-                    pod.index,
+                    owner_index,
                     "/spec",
-                    "the default of `spec.replicas`".to_owned(),
+                    format!("the default of `spec.replicas`{of}"),
                 ),
             };
             out.fail(
@@ -451,9 +465,10 @@ impl Rule for DanglingService {
 
 /// ## What it does
 /// Checks every HorizontalPodAutoscaler: it is `autoscaling/v2`; its `scaleTargetRef` names
-/// a Deployment or StatefulSet in its namespace; `minReplicas` <= `maxReplicas`; `metrics` is
-/// not empty; the target sets no `spec.replicas`; and for each `cpu` or `memory`
-/// utilization metric, the target's containers request that resource.
+/// a Deployment, StatefulSet or Argo Rollouts `Rollout` in its namespace; `minReplicas` <=
+/// `maxReplicas`; `metrics` is not empty; the target sets no `spec.replicas`; and for each
+/// `cpu` or `memory` utilization metric, the containers of the pods the target runs (a
+/// Rollout with `workloadRef`: the referenced Deployment's) request that resource.
 ///
 /// ## Why is this bad?
 /// An autoscaler on a missing target does nothing. A target with `spec.replicas` is reset
@@ -467,7 +482,7 @@ static MISCONFIGURED_AUTOSCALER: RuleMeta = RuleMeta {
     requirement: "REQ-T233",
     summary: "Autoscalers are `autoscaling/v2`, target a rendered workload without `spec.replicas`, and have metrics its containers can report",
     rationale: "Auto-scaling (REQ-T233) only works if the HPA finds its target, the target does not fight it (`spec.replicas` makes every GitOps sync reset the replica count; kube-score `deployment-targeted-by-hpa-does-not-have-replicas-configured` is critical), the replica bounds are consistent, and utilization metrics have requests to be measured against. `autoscaling/v2beta2` was removed in Kubernetes 1.26.",
-    remediation: "Use `apiVersion: autoscaling/v2`, point `scaleTargetRef` at the rendered Deployment, keep `minReplicas` <= `maxReplicas`, list `metrics`, remove `spec.replicas` from the target, and give its containers `resources.requests` for each utilization metric.",
+    remediation: "Use `apiVersion: autoscaling/v2`, point `scaleTargetRef` at the rendered Deployment (or the Rollout that runs its pods), keep `minReplicas` <= `maxReplicas`, list `metrics`, remove `spec.replicas` from the target, and give its containers `resources.requests` for each utilization metric.",
     peers: &[
         "kube-score:horizontalpodautoscaler-has-target",
         "kube-score:horizontalpodautoscaler-replicas",
@@ -484,7 +499,6 @@ impl Rule for MisconfiguredAutoscaler {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Check) {
-        let templates = pod_templates(cx.set);
         for (index, hpa) in cx.set.of_kind("HorizontalPodAutoscaler") {
             out.saw();
             let who = hpa.subject();
@@ -521,11 +535,11 @@ impl Rule for MisconfiguredAutoscaler {
             let reference = &spec["scaleTargetRef"];
             let kind = reference["kind"].as_str().unwrap_or_default();
             let name = reference["name"].as_str().unwrap_or_default();
-            if !matches!(kind, "Deployment" | "StatefulSet") {
+            if !matches!(kind, "Deployment" | "StatefulSet" | "Rollout") {
                 out.fail(
                     index,
                     "/spec/scaleTargetRef/kind",
-                    format!("{who} scales a `{kind}`, not a Deployment or StatefulSet"),
+                    format!("{who} scales a `{kind}`, not a Deployment, StatefulSet or Rollout"),
                 );
                 continue;
             }
@@ -551,9 +565,12 @@ impl Rule for MisconfiguredAutoscaler {
                     ),
                 );
             }
-            let Some(pod) = templates.iter().find(|p| p.index == target_index) else {
+            // A Rollout with a `workloadRef` runs the referenced Deployment's template.
+            let Some(pod) = template_of(cx.set, target) else {
                 continue;
             };
+            let target_index = pod.index;
+            let target = pod.owner;
             for metric in spec["metrics"].as_array().into_iter().flatten() {
                 let (source, only) = match metric["type"].as_str() {
                     Some("Resource") => (&metric["resource"], None),
@@ -597,7 +614,8 @@ impl Rule for MisconfiguredAutoscaler {
 /// ## What it does
 /// Checks that every Deployment that serves (declares container ports) in an application
 /// namespace (labelled `daa.dev/namespace-role: app`) is scaled by exactly one
-/// HorizontalPodAutoscaler.
+/// HorizontalPodAutoscaler: the Deployment's own, or, when an Argo Rollouts `Rollout` runs
+/// its pods through `workloadRef`, the Rollout's.
 ///
 /// ## Why is this bad?
 /// Without an autoscaler a service cannot absorb load peaks; with two, they overwrite each
@@ -632,14 +650,16 @@ impl Rule for UnscaledWorkload {
                 continue;
             }
             out.saw();
-            let autoscalers = autoscalers_of(cx.set, pod.owner);
+            // With a canary the HPA scales the Rollout that runs the Deployment's pods.
+            let scaled = replica_owner(cx.set, pod.owner);
+            let autoscalers = autoscalers_of(cx.set, scaled);
             match autoscalers.as_slice() {
                 [] => out.fail(
                     pod.index,
                     "",
                     format!(
                         "{} serves in application namespace `{}` but no HorizontalPodAutoscaler scales it",
-                        pod.owner.subject(),
+                        scaled.subject(),
                         pod.namespace().unwrap_or_default()
                     ),
                 ),
@@ -652,7 +672,7 @@ impl Rule for UnscaledWorkload {
                             format!(
                                 "{} scales {}, which {} already scales",
                                 hpa.subject(),
-                                pod.owner.subject(),
+                                scaled.subject(),
                                 autoscalers[0].1.subject()
                             ),
                         );

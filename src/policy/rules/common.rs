@@ -1,7 +1,8 @@
 //! What the rule families share: JSON pointer tokens, label selectors as text, the pods a
 //! set runs (including those the CloudNativePG operator creates from a `Cluster` rather
 //! than from a pod template) and which selectors reach them, which workloads serve, which
-//! autoscalers scale them and how few pods they run, and which role a namespace has.
+//! autoscalers scale them and how few pods they run (following an Argo Rollouts `Rollout`
+//! that runs a Deployment's pods through `workloadRef`), and which role a namespace has.
 
 use std::collections::BTreeMap;
 
@@ -191,6 +192,44 @@ pub fn declares_ports(pod: &PodTemplate<'_>) -> bool {
     })
 }
 
+/// The Argo Rollouts `Rollout` (same namespace) whose `workloadRef` names `workload`: it runs
+/// the pods of the workload's template and owns their replica count, so questions about
+/// how many pods the template makes are asked of it.
+pub fn rollout_of<'a>(set: &'a ManifestSet, workload: &Manifest) -> Option<(usize, &'a Manifest)> {
+    set.of_kind("Rollout").find(|(_, rollout)| {
+        let reference = &rollout.value["spec"]["workloadRef"];
+        rollout.api_version.starts_with("argoproj.io/")
+            && rollout.namespace == workload.namespace
+            && reference["kind"].as_str() == Some(workload.kind.as_str())
+            && reference["name"].as_str() == Some(workload.name.as_str())
+            && reference["apiVersion"]
+                .as_str()
+                .is_none_or(|version| version == workload.api_version)
+    })
+}
+
+/// The object whose replica count decides how many pods `workload`'s template runs: the
+/// Rollout that refers to it ([`rollout_of`]), else the workload itself.
+pub fn replica_owner<'a>(set: &'a ManifestSet, workload: &'a Manifest) -> &'a Manifest {
+    rollout_of(set, workload).map_or(workload, |(_, rollout)| rollout)
+}
+
+/// The pod template a workload runs: its own, or for a Rollout with a `workloadRef` the
+/// referenced workload's (same namespace).
+pub fn template_of<'a>(set: &'a ManifestSet, workload: &Manifest) -> Option<PodTemplate<'a>> {
+    let reference = &workload.value["spec"]["workloadRef"];
+    let (kind, name) = if workload.kind == "Rollout" && reference.is_object() {
+        (reference["kind"].as_str()?, reference["name"].as_str()?)
+    } else {
+        (workload.kind.as_str(), workload.name.as_str())
+    };
+    pod_templates(set).into_iter().find(|pod| {
+        pod.owner.kind == kind
+            && pod.owner.name == name
+            && pod.owner.namespace == workload.namespace
+    })
+}
+
 /// The HorizontalPodAutoscalers whose `scaleTargetRef` names `target` (same namespace).
 pub fn autoscalers_of<'a>(set: &'a ManifestSet, target: &Manifest) -> Vec<(usize, &'a Manifest)> {
     set.of_kind("HorizontalPodAutoscaler")
@@ -213,9 +252,10 @@ pub struct MinReplicas {
     pub autoscaler: Option<usize>,
 }
 
-/// A workload's effective minimum replicas: the first targeting autoscaler's `minReplicas`
-/// (default 1), else `spec.replicas` (default 1).
+/// A workload's effective minimum replicas, asked of its [`replica_owner`]: the first
+/// targeting autoscaler's `minReplicas` (default 1), else `spec.replicas` (default 1).
 pub fn min_replicas(set: &ManifestSet, workload: &Manifest) -> MinReplicas {
+    let workload = replica_owner(set, workload);
     match autoscalers_of(set, workload).first() {
         Some((index, hpa)) => MinReplicas {
             count: hpa.value["spec"]["minReplicas"].as_u64().unwrap_or(1),
@@ -228,9 +268,10 @@ pub fn min_replicas(set: &ManifestSet, workload: &Manifest) -> MinReplicas {
     }
 }
 
-/// A workload's most pods: the first targeting autoscaler's `maxReplicas`, else
-/// `spec.replicas` (default 1).
+/// A workload's most pods, asked of its [`replica_owner`]: the first targeting autoscaler's
+/// `maxReplicas`, else `spec.replicas` (default 1).
 pub fn max_replicas(set: &ManifestSet, workload: &Manifest) -> u64 {
+    let workload = replica_owner(set, workload);
     match autoscalers_of(set, workload).first() {
         Some((_, hpa)) => hpa.value["spec"]["maxReplicas"].as_u64().unwrap_or(1),
         None => workload.value["spec"]["replicas"].as_u64().unwrap_or(1),

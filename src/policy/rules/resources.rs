@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::common::token;
+use super::common::{rollout_of, token};
 use super::mesh;
 use crate::policy::manifest::{Manifest, ManifestSet};
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
@@ -474,8 +474,19 @@ fn add_claim(each: &mut Amounts, size: &Value) {
     *each.entry("requests.storage").or_default() += quantity(size).unwrap_or(0);
 }
 
-/// The most pods a workload runs at once: its maximum replica count plus rollout surge.
+/// The most pods a workload's template runs at once: its maximum replica count plus rollout
+/// surge, plus those of an Argo Rollouts `Rollout` that runs the same template through
+/// `workloadRef` (a Deployment held at `replicas: 0` adds none of its own).
 fn replicas_at_most(set: &ManifestSet, owner: &Manifest) -> Result<u64, String> {
+    let own = own_replicas_at_most(set, owner)?;
+    match rollout_of(set, owner) {
+        Some((_, rollout)) => Ok(own + own_replicas_at_most(set, rollout)?),
+        None => Ok(own),
+    }
+}
+
+/// [`replicas_at_most`] of the object alone.
+fn own_replicas_at_most(set: &ManifestSet, owner: &Manifest) -> Result<u64, String> {
     let spec = &owner.value["spec"];
     let replicas = || {
         hpa_max(set, owner)
@@ -485,7 +496,8 @@ fn replicas_at_most(set: &ManifestSet, owner: &Manifest) -> Result<u64, String> 
     Ok(match owner.kind.as_str() {
         "Deployment" => {
             let base = replicas();
-            let surge = if spec["strategy"]["type"].as_str() == Some("Recreate") {
+            // A rolling update never surges past a desired count of 0.
+            let surge = if base == 0 || spec["strategy"]["type"].as_str() == Some("Recreate") {
                 0
             } else {
                 surge(&spec["strategy"]["rollingUpdate"]["maxSurge"], base)?
