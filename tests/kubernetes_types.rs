@@ -29,6 +29,8 @@ const CUSTOM_KINDS: &[(&str, &str)] = &[
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("argoproj.io/v1alpha1", "Rollout"),
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"),
 ];
 
 /// Deserializes `value` as `T`, returning the paths of fields `T` does not have.

@@ -312,9 +312,12 @@ fn wide_open(kind: &str, name: &str) -> Option<String> {
 }
 
 /// What a group may do in production beyond reading: the `operate` role's restarts and
-/// scaling (`(apiGroup, resource, verb)`).
+/// scaling, and aborting, promoting or restarting an Argo Rollouts canary, which patches the
+/// Rollout and its status (`(apiGroup, resource, verb)`).
 const OPERATE: &[(&str, &str, &str)] = &[
     ("", "pods", "delete"),
+    ("argoproj.io", "rollouts", "patch"),
+    ("argoproj.io", "rollouts/status", "patch"),
     ("apps", "deployments", "patch"),
     ("apps", "statefulsets", "patch"),
     ("apps", "deployments/scale", "update"),
@@ -391,7 +394,7 @@ static BROAD_ACCESS: RuleMeta = RuleMeta {
     name: "production-access",
     requirement: "REQ-T243",
     summary: "No binding to wide-open groups; in production, groups may only read and operate (restart, scale)",
-    rationale: "REQ-T243 asks for restricted production access. No environment may bind the `system:` groups that contain every (service) account, or a wildcard. In production, people get access through named groups only (no User subjects), and a group's role may read everything but Secrets (`view`, or the rendered `daa-read`) and at most operate (`daa-operate`: delete pods, patch Deployments and StatefulSets, update their `scale`). `edit`, `admin`, `cluster-admin`, Secret reads, `pods/exec` and any other write are findings: changes reach production through GitOps, not `kubectl`. This is the access the rendered production output grants (`daa-oncall` operates, `daa-developers` reads); a role not in the set that is not a known ClusterRole is `unknown`.",
+    rationale: "REQ-T243 asks for restricted production access. No environment may bind the `system:` groups that contain every (service) account, or a wildcard. In production, people get access through named groups only (no User subjects), and a group's role may read everything but Secrets (`view`, or the rendered `daa-read`) and at most operate (`daa-operate`: delete pods, patch Deployments and StatefulSets, update their `scale`, patch Argo Rollouts `rollouts` and `rollouts/status` to abort or promote a canary). `edit`, `admin`, `cluster-admin`, Secret reads, `pods/exec` and any other write are findings: changes reach production through GitOps, not `kubectl`. This is the access the rendered production output grants (`daa-oncall` operates, `daa-developers` reads); a role not in the set that is not a known ClusterRole is `unknown`.",
     remediation: "Bind production groups to the `daa-read` role (`access = \"read\"` in the environment's `access_groups`) or to `daa-operate` for on-call; never bind `system:` groups or wildcards; remove writes and Secret access from custom roles.",
     peers: &[
         "CKV_K8S_155",
