@@ -23,6 +23,8 @@ const CUSTOM_KINDS: &[&str] = &[
     "PrometheusRule",
     "ServiceMonitor",
     "PodMonitor",
+    "Rollout",
+    "AnalysisTemplate",
 ];
 
 fn kubernetes_validate() -> Option<PathBuf> {
