@@ -278,3 +278,84 @@ fn alertmanager_runs_the_environments_routing_with_its_secrets_mounted() {
         }
     }
 }
+
+/// Every IAM role a rendered ServiceAccount assumes (`eks.amazonaws.com/role-arn`, on a
+/// ServiceAccount or on the one CloudNativePG makes from a Cluster's template), with the
+/// account's namespace and name.
+fn annotated_roles(rendered: &daactl::render::Rendered) -> Vec<(String, String, String)> {
+    const ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+    let mut out = Vec::new();
+    for resource in &rendered.resources {
+        let metadata = match resource.kind.as_str() {
+            "ServiceAccount" => &resource.value["metadata"],
+            "Cluster" if resource.api_version.starts_with("postgresql.cnpg.io/") => {
+                &resource.value["spec"]["serviceAccountTemplate"]["metadata"]
+            }
+            _ => continue,
+        };
+        if let Some(arn) = metadata["annotations"][ANNOTATION].as_str() {
+            out.push((
+                arn.to_owned(),
+                resource.namespace.clone().unwrap_or_default(),
+                resource.name.clone(),
+            ));
+        }
+    }
+    out
+}
+
+/// Review finding 1: the restore test's ServiceAccount assumed a role no Terraform created.
+#[test]
+fn every_role_a_rendered_service_account_assumes_is_created_and_trusts_that_account() {
+    let renders = common::render_repo();
+    let mut checked = 0;
+    for spec in specs() {
+        let env = &spec.environment;
+        let rendered = renders.iter().find(|r| r.environment == env.name).unwrap();
+        let roles = annotated_roles(rendered);
+        let Some(document) = terraform::document(env) else {
+            assert_eq!(roles, Vec::new(), "{}: no cloud, no IAM roles", env.name);
+            continue;
+        };
+        let account = &env.cloud.as_ref().unwrap().account_id;
+        let created = document["resource"]["aws_iam_role"].as_object().unwrap();
+        for (arn, namespace, account_name) in roles {
+            let name = arn
+                .strip_prefix(&format!("arn:aws:iam::{account}:role/"))
+                .unwrap_or_else(|| panic!("{}: `{arn}` is not of account {account}", env.name));
+            let (block, role) = created
+                .iter()
+                .find(|(_, role)| role["name"] == json!(name))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: `{arn}` (ServiceAccount {namespace}/{account_name}) is not created",
+                        env.name
+                    )
+                });
+            let trust = role["assume_role_policy"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("${data.aws_iam_policy_document."))
+                .and_then(|r| r.strip_suffix(".json}"))
+                .unwrap_or_else(|| panic!("{}: role {block} has no trust document", env.name));
+            let subjects: Vec<&Value> =
+                document["data"]["aws_iam_policy_document"][trust]["statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|s| s["condition"].as_array().into_iter().flatten())
+                    .filter(|c| c["variable"] == json!("${local.oidc_issuer}:sub"))
+                    .flat_map(|c| c["values"].as_array().unwrap())
+                    .collect();
+            assert_eq!(
+                subjects,
+                [&json!(format!(
+                    "system:serviceaccount:{namespace}:{account_name}"
+                ))],
+                "{}: role {block} trusts only the account that assumes it",
+                env.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "both backup roles of both cloud environments");
+}

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::charts::{CHARTS, Chart, chart};
 use super::values;
 use super::{PROVIDERS, RECOVERY_POINT_OBJECTIVE, RECOVERY_TIME_OBJECTIVE, REQUIRED_VERSION};
+use crate::render::context::restore_verify_name;
 use crate::spec::model::{Cloud, ClusterProvider, Environment};
 
 /// The Pod Security level of a namespace Terraform creates.
@@ -768,6 +769,64 @@ fn workload_roles(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str,
                 "name": "postgres-backups",
                 "role": "${aws_iam_role.postgres_backup.id}",
                 "policy": "${data.aws_iam_policy_document.postgres_backup.json}",
+            }),
+        );
+    }
+
+    // The weekly restore test (REQ-T239) only reads the backups: list and get, and decrypt
+    // with the storage key. Its ServiceAccount is the one backup-verification.yaml.j2
+    // renders in the data namespace.
+    if let Some(role) = env
+        .postgres
+        .backup
+        .as_ref()
+        .and_then(|b| b.verify.role_arn.as_deref())
+        .and_then(|arn| arn.rsplit('/').next())
+    {
+        service_account_trust(
+            doc,
+            "postgres_restore_verify_trust",
+            &env.namespaces.data.name,
+            &restore_verify_name(&env.postgres.name),
+        );
+        doc.resource(
+            "aws_iam_role",
+            "postgres_restore_verify",
+            json!({
+                "name": role,
+                "assume_role_policy": "${data.aws_iam_policy_document.postgres_restore_verify_trust.json}",
+            }),
+        );
+        doc.data(
+            "aws_iam_policy_document",
+            "postgres_restore_verify",
+            json!({
+                "statement": [
+                    {
+                        "effect": "Allow",
+                        "actions": ["s3:ListBucket", "s3:GetBucketLocation"],
+                        "resources": ["${aws_s3_bucket.backups.arn}"],
+                    },
+                    {
+                        "effect": "Allow",
+                        "actions": ["s3:GetObject"],
+                        "resources": ["${aws_s3_bucket.backups.arn}/*"],
+                    },
+                    {
+                        "effect": "Allow",
+                        "actions": ["kms:Decrypt"],
+                        "resources": ["${aws_kms_key.storage.arn}"],
+                    },
+                ],
+            }),
+        );
+        doc.resource(
+            "aws_iam_role_policy",
+            "postgres_restore_verify",
+            json!({
+                "name": "read-postgres-backups",
+                "role": "${aws_iam_role.postgres_restore_verify.id}",
+                "policy": "${data.aws_iam_policy_document.postgres_restore_verify.json}",
             }),
         );
     }
