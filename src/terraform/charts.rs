@@ -108,7 +108,7 @@ pub const CHARTS: &[Chart] = &[
     },
     Chart {
         block: "jaeger",
-        release: "jaeger",
+        release: crate::observability::JAEGER_RELEASE,
         chart: "jaeger",
         repository: "https://jaegertracing.github.io/helm-charts",
         version: "3.3.1",

@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 
+use crate::observability;
 use crate::spec::model::Environment;
 
 /// The pod label the ingress gateway's pods carry, which Istio `Gateway` objects select.
@@ -18,14 +19,6 @@ pub const GATEWAY_HTTP_PORT: u16 = 8080;
 
 /// Loki keeps logs searchable for 30 days (REQ-T227's hot tier).
 pub const LOKI_RETENTION: &str = "720h";
-
-/// The in-cluster OTLP gRPC endpoint of Jaeger's collector, which services export traces to.
-pub fn jaeger_otlp_endpoint(env: &Environment) -> String {
-    format!(
-        "http://jaeger-collector.{}.svc.cluster.local:4317",
-        env.platform.monitoring_namespace
-    )
-}
 
 /// Istio's control plane: the CNI node agent replaces the privileged `istio-init`
 /// container, so application pods stay within the `restricted` Pod Security profile.
@@ -42,11 +35,8 @@ pub fn istiod(env: &Environment) -> Value {
             "extensionProviders": [{
                 "name": "jaeger",
                 "opentelemetry": {
-                    "service": format!(
-                        "jaeger-collector.{}.svc.cluster.local",
-                        env.platform.monitoring_namespace
-                    ),
-                    "port": 4317,
+                    "service": observability::collector_host(env),
+                    "port": observability::OTLP_GRPC_PORT,
                 },
             }],
         },
@@ -199,7 +189,8 @@ pub fn promtail(env: &Environment) -> Value {
 }
 
 /// Jaeger all-in-one with its OTLP receiver; the services export to
-/// [`jaeger_otlp_endpoint`].
+/// [`observability::otlp_endpoint`], and their egress NetworkPolicy selects the all-in-one
+/// pod by [`observability::jaeger_pod_selector`].
 pub fn jaeger() -> Value {
     json!({
         "provisionDataStore": { "cassandra": false },
