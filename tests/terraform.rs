@@ -359,3 +359,31 @@ fn every_role_a_rendered_service_account_assumes_is_created_and_trusts_that_acco
     }
     assert!(checked >= 4, "both backup roles of both cloud environments");
 }
+
+/// Review finding 12: the RPO output said "every 5 minutes" whatever `archive_timeout` the
+/// spec set.
+#[test]
+fn the_rpo_output_states_the_specs_archive_timeout() {
+    for spec in specs() {
+        let mut env = spec.environment.clone();
+        if terraform::document(&env).is_none() {
+            continue;
+        }
+        for timeout in ["1min", "3min"] {
+            env.postgres
+                .parameters
+                .insert("archive_timeout".into(), timeout.into());
+            let document = terraform::document(&env).unwrap();
+            let text = document["output"]["recovery_point_objective"]["description"]
+                .as_str()
+                .unwrap();
+            assert!(
+                text.contains(&format!(
+                    "archived at least every {timeout} (archive_timeout)"
+                )),
+                "{}: {text}",
+                env.name
+            );
+        }
+    }
+}

@@ -1150,6 +1150,17 @@ fn releases(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str) {
     );
 }
 
+/// CloudNativePG's `archive_timeout` where the spec sets none.
+const DEFAULT_ARCHIVE_TIMEOUT: &str = "5min";
+
+/// How long a WAL segment may wait before it is archived: the spec's `archive_timeout`.
+fn archive_timeout(env: &Environment) -> &str {
+    env.postgres
+        .parameters
+        .get("archive_timeout")
+        .map_or(DEFAULT_ARCHIVE_TIMEOUT, String::as_str)
+}
+
 fn outputs(doc: &mut Doc, env: &Environment) {
     doc.output(
         "cluster_name",
@@ -1182,7 +1193,10 @@ fn outputs(doc: &mut Doc, env: &Environment) {
     }
     doc.output(
         "recovery_point_objective",
-        "RPO (REQ-T237): WAL is archived at least every 5 minutes (archive_timeout); the replica bucket follows within the S3 Replication Time Control window (15 minutes for 99.99 % of objects)",
+        &format!(
+            "RPO (REQ-T237): WAL is archived at least every {} (archive_timeout); the replica bucket follows within the S3 Replication Time Control window (15 minutes for 99.99 % of objects)",
+            archive_timeout(env)
+        ),
         json!(RECOVERY_POINT_OBJECTIVE),
     );
     doc.output(
