@@ -387,3 +387,59 @@ fn the_rpo_output_states_the_specs_archive_timeout() {
         }
     }
 }
+
+/// Review finding 3: every External Secrets object rendered (templates and the Alertmanager
+/// values' `extraManifests`) uses the API the pinned chart serves.
+#[test]
+fn every_external_secrets_object_uses_the_api_of_the_pinned_chart() {
+    let api = terraform::charts::EXTERNAL_SECRETS_API;
+    let mut seen = 0;
+    for rendered in common::render_repo() {
+        for resource in &rendered.resources {
+            if resource.api_version.starts_with("external-secrets.io/") {
+                assert_eq!(resource.api_version, api, "{}", resource.name);
+                seen += 1;
+            }
+        }
+    }
+    for spec in specs() {
+        for object in daactl::observability::alertmanager::external_secrets(&spec.environment) {
+            assert_eq!(object["apiVersion"], json!(api));
+            seen += 1;
+        }
+    }
+    assert!(seen > 0);
+}
+
+/// Review finding 6: istiod declared the Jaeger provider but no default selected it, so no
+/// sidecar exported spans.
+#[test]
+fn istio_exports_spans_to_jaeger_by_default() {
+    for spec in specs() {
+        let env = &spec.environment;
+        let Some(document) = terraform::document(env) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["istiod"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let mesh = &values["meshConfig"];
+        let defaults = mesh["defaultProviders"]["tracing"].as_array().unwrap();
+        assert_eq!(defaults.len(), 1, "{}", env.name);
+        let provider = mesh["extensionProviders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == defaults[0])
+            .unwrap_or_else(|| panic!("{}: the default is not declared", env.name));
+        assert_eq!(
+            provider["opentelemetry"]["service"],
+            json!(daactl::observability::collector_host(env))
+        );
+        assert_eq!(
+            provider["opentelemetry"]["port"],
+            json!(daactl::observability::OTLP_GRPC_PORT)
+        );
+    }
+}

@@ -17,6 +17,9 @@ pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
 /// The plain HTTP port of the gateway pods; the NLB terminates TLS and forwards here.
 pub const GATEWAY_HTTP_PORT: u16 = 8080;
 
+/// The name of Istio's OpenTelemetry extension provider that exports spans to Jaeger.
+pub const ISTIO_TRACING_PROVIDER: &str = "jaeger";
+
 /// Loki keeps logs searchable for 30 days (REQ-T227's hot tier).
 pub const LOKI_RETENTION: &str = "720h";
 
@@ -33,12 +36,15 @@ pub fn istiod(env: &Environment) -> Value {
             "accessLogEncoding": "JSON",
             "enableTracing": true,
             "extensionProviders": [{
-                "name": "jaeger",
+                "name": ISTIO_TRACING_PROVIDER,
                 "opentelemetry": {
                     "service": observability::collector_host(env),
                     "port": observability::OTLP_GRPC_PORT,
                 },
             }],
+            // A provider only exports spans once something selects it: as the mesh's
+            // default, every sidecar and the gateway export without a Telemetry resource.
+            "defaultProviders": { "tracing": [ISTIO_TRACING_PROVIDER] },
         },
     })
 }
@@ -106,7 +112,7 @@ pub fn kube_prometheus_stack(env: &Environment) -> Value {
                 "serviceMonitorSelectorNilUsesHelmValues": false,
                 "podMonitorSelectorNilUsesHelmValues": false,
                 "ruleSelectorNilUsesHelmValues": false,
-                "retention": "15d",
+                "retention": prometheus_retention(),
                 // Alerts and federated series say which environment they come from.
                 "externalLabels": { "environment": env.name },
             },
@@ -129,6 +135,13 @@ pub fn kube_prometheus_stack(env: &Environment) -> Value {
     });
     values = with_alertmanager_config(values, alertmanager::config(env));
     values
+}
+
+/// How long Prometheus keeps samples: the SLO dashboard's window plus a day, so its
+/// `avg_over_time(...[30d])` panels see the whole window (with 15 days they silently
+/// averaged over half of it).
+pub fn prometheus_retention() -> String {
+    format!("{}d", crate::observability::dashboards::SLO_WINDOW_DAYS + 1)
 }
 
 /// `values` with `config` (an `alertmanager.yml` document) as Alertmanager's configuration.
