@@ -443,3 +443,32 @@ fn istio_exports_spans_to_jaeger_by_default() {
         );
     }
 }
+
+/// Review finding 4: kube-prometheus-stack's values apply ExternalSecrets, but its release
+/// did not wait for the External Secrets release that installs their CRDs and controller.
+#[test]
+fn a_release_that_applies_external_secrets_depends_on_the_external_secrets_release() {
+    let mut checked = 0;
+    for spec in specs() {
+        let Some(document) = terraform::document(&spec.environment) else {
+            continue;
+        };
+        for (name, release) in document["resource"]["helm_release"].as_object().unwrap() {
+            let text = release["values"][0].as_str().unwrap();
+            if name == "external_secrets" || !text.contains("\"external-secrets.io/") {
+                continue;
+            }
+            let depends = release["depends_on"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                depends.contains(&json!("helm_release.external_secrets")),
+                "{}: helm_release.{name} applies ExternalSecrets",
+                spec.environment.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2);
+}

@@ -1098,7 +1098,9 @@ fn releases(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str) {
         Ok(&monitoring),
         &values::kube_prometheus_stack(env),
         &[],
-        &[],
+        // Its extraManifests are ExternalSecrets (the Secrets Alertmanager mounts): their
+        // CRDs and controller come with the External Secrets release.
+        &["helm_release.external_secrets"],
     );
     release(
         doc,
