@@ -472,3 +472,38 @@ fn a_release_that_applies_external_secrets_depends_on_the_external_secrets_relea
     }
     assert!(checked >= 2);
 }
+
+/// Review finding 13: the Gateway listened on 8080 while the gateway Service's port was 80.
+/// The Gateway server's port is a port of the gateway Service whose target port is the same
+/// number, so istiod's listener is where the Service sends traffic.
+#[test]
+fn the_gateway_server_port_is_the_gateway_services_port_and_target_port() {
+    let renders = common::render_repo();
+    let mut checked = 0;
+    for spec in specs() {
+        let env = &spec.environment;
+        let Some(document) = terraform::document(env) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["istio_ingressgateway"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let ports = values["service"]["ports"].as_array().unwrap();
+        let rendered = renders.iter().find(|r| r.environment == env.name).unwrap();
+        for gateway in rendered.resources.iter().filter(|r| r.kind == "Gateway") {
+            for server in gateway.value["spec"]["servers"].as_array().unwrap() {
+                let number = &server["port"]["number"];
+                assert!(
+                    ports
+                        .iter()
+                        .any(|p| &p["port"] == number && &p["targetPort"] == number),
+                    "{}: Gateway port {number} is not a Service port with that target port: {ports:?}",
+                    env.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2);
+}

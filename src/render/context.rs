@@ -80,6 +80,7 @@ pub fn environment(env: &Environment) -> Value {
             "spec": ingress,
             "host": ingress.host,
             "gateway": GATEWAY_NAME,
+            "port": crate::terraform::values::GATEWAY_HTTP_PORT,
         })),
         "runbook_url_prefix": RUNBOOK_URL_PREFIX,
         "observability": crate::observability::context(env),

@@ -14,8 +14,15 @@ use crate::spec::model::Environment;
 /// The pod label the ingress gateway's pods carry, which Istio `Gateway` objects select.
 pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
 
-/// The plain HTTP port of the gateway pods; the NLB terminates TLS and forwards here.
-pub const GATEWAY_HTTP_PORT: u16 = 8080;
+/// The plain HTTP port of the ingress gateway: its Service's `http2` port, the pods'
+/// target port behind both Service ports (the NLB terminates TLS on 443 and forwards plain
+/// HTTP), and the port of the Istio `Gateway` server (templates/gateway.yaml.j2). The
+/// `gateway` chart (1.24) maps Service port 80 to target port 80 by default and lets its
+/// pods bind ports below 1024 (the `net.ipv4.ip_unprivileged_port_start` sysctl). istiod
+/// matches a Gateway server's number against the Service's ports and listens on the
+/// target port, so one number for all three cannot leave the listener on a port no Service
+/// port reaches.
+pub const GATEWAY_HTTP_PORT: u16 = 80;
 
 /// The name of Istio's OpenTelemetry extension provider that exports spans to Jaeger.
 pub const ISTIO_TRACING_PROVIDER: &str = "jaeger";
@@ -77,7 +84,7 @@ pub fn ingress_gateway() -> Value {
             },
             "ports": [
                 { "name": "status-port", "port": 15021, "protocol": "TCP", "targetPort": 15021 },
-                { "name": "http2", "port": 80, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
+                { "name": "http2", "port": GATEWAY_HTTP_PORT, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
                 { "name": "https", "port": 443, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
             ],
         },
