@@ -507,3 +507,31 @@ fn the_gateway_server_port_is_the_gateway_services_port_and_target_port() {
     }
     assert_eq!(checked, 2);
 }
+
+/// Review finding 5: the GitOps drift alert reads `argocd_app_info`, which nothing scraped:
+/// the argo-cd release served no controller metrics.
+#[test]
+fn argo_cd_serves_the_controller_metrics_the_gitops_alert_reads() {
+    let gitops: Vec<_> = daactl::observability::alerts::catalogue()
+        .iter()
+        .filter(|a| a.expr.contains("argocd_"))
+        .collect();
+    assert!(!gitops.is_empty());
+    for spec in specs() {
+        let Some(document) = terraform::document(&spec.environment) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["argo_cd"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let metrics = &values["controller"]["metrics"];
+        assert_eq!(metrics["enabled"], json!(true), "{}", spec.environment.name);
+        assert_eq!(
+            metrics["serviceMonitor"]["enabled"],
+            json!(true),
+            "{}",
+            spec.environment.name
+        );
+    }
+}

@@ -245,9 +245,20 @@ pub fn metrics_server() -> Value {
     json!({ "replicas": 2, "podDisruptionBudget": { "enabled": true, "minAvailable": 1 } })
 }
 
-/// Argo CD; the Applications it syncs are rendered by daactl.
+/// Argo CD; the Applications it syncs are rendered by daactl. The application controller
+/// serves its metrics (`argocd_app_info`, which alert `DaaConfigurationDrift` reads) with a
+/// ServiceMonitor, which kube-prometheus-stack's Prometheus selects in every namespace.
 pub fn argo_cd() -> Value {
-    json!({ "dex": { "enabled": false }, "configs": { "params": { "server.insecure": false } } })
+    json!({
+        "dex": { "enabled": false },
+        "configs": { "params": { "server.insecure": false } },
+        "controller": {
+            "metrics": {
+                "enabled": true,
+                "serviceMonitor": { "enabled": true },
+            },
+        },
+    })
 }
 
 /// Argo Rollouts, for canary releases with automatic rollback.
