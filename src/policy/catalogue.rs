@@ -117,6 +117,14 @@ pub struct EnvironmentPolicy {
     /// Per-pull-request previews are built from this environment (REQ-T244).
     #[serde(default)]
     pub previews: bool,
+    /// Where the Istio ingress gateway runs (the spec's `platform.ingress_namespace`): the
+    /// only namespace whose `istio-ingressgateway` ServiceAccount is the gateway.
+    #[serde(default = "default_ingress_namespace")]
+    pub ingress_namespace: String,
+}
+
+fn default_ingress_namespace() -> String {
+    crate::spec::model::Platform::default().ingress_namespace
 }
 
 /// The whole policy file.
