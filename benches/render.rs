@@ -207,6 +207,24 @@ fn main() {
             validate(&index(rendered), &views, &terraform(&specs));
         },
     );
+    measure(
+        "every artifact family of 3 environments + parity + validate (issue 5's figure)",
+        200,
+        || {
+            let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
+            let specs = project.load_specs(&[]).unwrap();
+            let rendered = renderer.render_all(&specs).unwrap();
+            for environment in &rendered {
+                black_box(environment.files());
+            }
+            for spec in &specs {
+                black_box(daactl::terraform::files(spec));
+            }
+            black_box(daactl::shared::build(&specs, &rendered).unwrap());
+            let views = parity_views(&rendered);
+            validate(&index(rendered), &views, &terraform(&specs));
+        },
+    );
     // Each rule on production, warm: where validation time goes.
     assert_eq!(rendered[1].environment, "production");
     let cx = Context {

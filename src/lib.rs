@@ -25,8 +25,8 @@ pub mod render;
 pub mod shared;
 pub mod spec;
 pub mod terraform;
-#[cfg(test)]
-mod testing;
+#[doc(hidden)]
+pub mod testing;
 pub mod variance;
 pub mod workflow;
 pub mod yaml;

@@ -1,4 +1,4 @@
-//! One thread per item, for work that is independent per environment.
+//! Threads for work that is independent: per environment, or per tree.
 
 /// Applies `work` to every item on its own thread; results keep the order of `items`. A
 /// panic in `work` resumes on the caller's thread.
@@ -9,15 +9,15 @@ pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<
             .iter()
             .map(|item| scope.spawn(move || work(item)))
             .collect();
-        workers
-            .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        workers.into_iter().map(join).collect()
     })
+}
+
+/// The result of a scoped thread; its panic resumes on the caller's thread.
+pub fn join<T>(worker: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    worker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 #[cfg(test)]

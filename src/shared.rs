@@ -56,14 +56,26 @@ pub fn build(specs: &[Spec], renders: &[Rendered]) -> Result<Vec<Tree>, SharedTr
     } else {
         &variance.environments[0]
     };
-    let chart = helm::chart(&variance, reference)?
+    // The three trees are independent; each takes milliseconds, so they are built at once.
+    let environments: Vec<_> = specs.iter().map(|s| &s.environment).collect();
+    let (kustomize, chart, workflows) = std::thread::scope(|scope| {
+        let kustomize = scope.spawn(|| kustomize::files(&variance));
+        let workflows = scope.spawn(|| workflow::files(&environments));
+        let chart = helm::chart(&variance, reference);
+        (
+            crate::parallel::join(kustomize),
+            chart,
+            crate::parallel::join(workflows),
+        )
+    });
+    let chart = chart?
         .into_iter()
         .map(|(path, text)| (format!("{}/{path}", helm::CHART_NAME), text))
         .collect();
     Ok(vec![
         Tree {
             name: "kustomize",
-            files: kustomize::files(&variance)?,
+            files: kustomize?,
         },
         Tree {
             name: "helm",
@@ -71,7 +83,7 @@ pub fn build(specs: &[Spec], renders: &[Rendered]) -> Result<Vec<Tree>, SharedTr
         },
         Tree {
             name: "workflows",
-            files: workflow::files(&specs.iter().map(|s| &s.environment).collect::<Vec<_>>())?,
+            files: workflows?,
         },
     ])
 }

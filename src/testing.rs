@@ -1,4 +1,4 @@
-//! What the unit tests of several modules build by hand: environments shaped like the
+//! What the unit and integration tests build by hand (not part of the interface): environments shaped like the
 //! repository's (namespaces `<env>` for the `app` role and `<env>-data` for `data`).
 
 use serde_json::Value;

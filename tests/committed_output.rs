@@ -4,8 +4,6 @@
 
 mod common;
 
-use daactl::output::read_tree;
-
 #[test]
 fn every_environment_renders_exactly_the_committed_files() {
     let rendered = common::render_repo();
@@ -17,20 +15,8 @@ fn every_environment_renders_exactly_the_committed_files() {
         ["development", "production", "staging"]
     );
     for environment in rendered {
-        assert_committed(&environment.environment, &environment.files());
+        common::assert_committed(&environment.environment, &environment.files());
     }
-}
-
-/// Asserts that `rendered/<folder>/` holds exactly `files`, showing the diff when not.
-fn assert_committed(folder: &str, files: &std::collections::BTreeMap<String, String>) {
-    let committed = read_tree(&common::repo().join("rendered").join(folder)).unwrap();
-    let diff = daactl::diff::compare(folder, &format!("rendered/{folder}"), &committed, files);
-    assert!(
-        diff.is_clean(),
-        "{}\n{}\nrun `cargo run -- render` to accept the change",
-        diff.summary(),
-        diff.patches.join("\n")
-    );
 }
 
 #[test]
@@ -46,7 +32,7 @@ fn the_trees_built_from_every_environment_are_the_committed_files() {
         .collect();
     assert_eq!(names, from_renders);
     for tree in trees {
-        assert_committed(tree.name, &tree.files);
+        common::assert_committed(tree.name, &tree.files);
     }
 }
 

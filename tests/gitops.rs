@@ -44,14 +44,7 @@ fn objects(tree: &Tree) -> Vec<(String, Value)> {
 #[test]
 fn the_committed_tree_is_current() {
     let (_, tree) = repo_tree();
-    let committed = daactl::output::read_tree(&common::repo().join("rendered/gitops")).unwrap();
-    let diff = daactl::diff::compare("gitops", "rendered/gitops", &committed, &tree.files);
-    assert!(
-        diff.is_clean(),
-        "{}\n{}\nrun `cargo run -- render` to accept the change",
-        diff.summary(),
-        diff.patches.join("\n")
-    );
+    common::assert_committed(gitops::TREE, &tree.files);
 }
 
 #[test]

@@ -288,7 +288,7 @@ fn object(kind: &str, env: &str, name: &str, body: Value) -> Resource {
 }
 
 fn render(env: &str, resources: Vec<Resource>) -> Rendered {
-    common::render_of(env, resources)
+    daactl::testing::render(env, resources)
 }
 
 fn config(env: &str, data: Value) -> Resource {

@@ -117,7 +117,7 @@ fn render(env: &str, objects: Vec<Value>) -> Rendered {
         namespace(format!("{env}-data"), "data"),
     ];
     resources.extend(objects.into_iter().map(object));
-    common::render_of(env, resources)
+    daactl::testing::render(env, resources)
 }
 
 const ENVIRONMENTS: [&str; 3] = ["development", "production", "staging"];

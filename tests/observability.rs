@@ -317,3 +317,44 @@ fn alerts_route_by_severity_per_environment() {
         assert_eq!(external.len(), alertmanager::secrets(&env).len());
     }
 }
+
+/// Review finding 7: the SLO panels averaged over `[30d]` while Prometheus kept 15 days.
+/// Every range a dashboard query reads lies within the retention Terraform deploys.
+#[test]
+fn prometheus_keeps_every_range_the_dashboards_read() {
+    let mut longest = 0;
+    for (_, model) in dashboards::dashboards() {
+        for expr in dashboards::expressions(&model) {
+            for part in expr.split('[').skip(1) {
+                let range = part.split(']').next().unwrap();
+                let range = range.split(':').next().unwrap();
+                longest = longest.max(alerts::duration_seconds(range).unwrap());
+            }
+        }
+    }
+    assert_eq!(
+        longest,
+        u64::from(dashboards::SLO_WINDOW_DAYS) * 86_400,
+        "the SLO window is the longest range"
+    );
+    let mut checked = 0;
+    for env in environments() {
+        let Some(document) = daactl::terraform::document(&env) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["kube_prometheus_stack"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let retention = values["prometheus"]["prometheusSpec"]["retention"]
+            .as_str()
+            .unwrap();
+        assert!(
+            alerts::duration_seconds(retention).unwrap() > longest,
+            "{}: retention {retention} does not cover the SLO window",
+            env.name
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}

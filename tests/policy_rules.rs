@@ -235,3 +235,24 @@ fn every_fixture_folder_belongs_to_a_registered_rule() {
         );
     }
 }
+
+/// Review finding 10: G217-1 and G244-1 return early when a set holds no Argo CD object.
+/// By the engine's convention a rule that evaluated nothing has not shown its requirement
+/// holds: they count nothing, and REQ-T217 and REQ-T244 read `unknown`, never `pass`.
+#[test]
+fn gitops_rules_without_argo_cd_objects_are_unknown_not_pass() {
+    use daactl::policy::report::Outcome;
+    // Manifests of an environment without any Argo CD object.
+    let case = fixtures().join("K203-3/pass/declared-callers.yaml");
+    let report = run_case(&case);
+    let env = &report.environments[0];
+    for code in ["G217-1", "G244-1"] {
+        let rule = env.rules.iter().find(|r| r.code == code).unwrap();
+        assert_eq!(rule.evaluated, 0, "{code}");
+        assert!(report.findings().all(|f| f.code != code), "{code}");
+    }
+    for id in ["REQ-T217", "REQ-T244"] {
+        let requirement = env.requirements.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(requirement.outcome, Outcome::Unknown, "{id}");
+    }
+}

@@ -278,3 +278,260 @@ fn alertmanager_runs_the_environments_routing_with_its_secrets_mounted() {
         }
     }
 }
+
+/// Every IAM role a rendered ServiceAccount assumes (`eks.amazonaws.com/role-arn`, on a
+/// ServiceAccount or on the one CloudNativePG makes from a Cluster's template), with the
+/// account's namespace and name.
+fn annotated_roles(rendered: &daactl::render::Rendered) -> Vec<(String, String, String)> {
+    const ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+    let mut out = Vec::new();
+    for resource in &rendered.resources {
+        let metadata = match resource.kind.as_str() {
+            "ServiceAccount" => &resource.value["metadata"],
+            "Cluster" if resource.api_version.starts_with("postgresql.cnpg.io/") => {
+                &resource.value["spec"]["serviceAccountTemplate"]["metadata"]
+            }
+            _ => continue,
+        };
+        if let Some(arn) = metadata["annotations"][ANNOTATION].as_str() {
+            out.push((
+                arn.to_owned(),
+                resource.namespace.clone().unwrap_or_default(),
+                resource.name.clone(),
+            ));
+        }
+    }
+    out
+}
+
+/// Review finding 1: the restore test's ServiceAccount assumed a role no Terraform created.
+#[test]
+fn every_role_a_rendered_service_account_assumes_is_created_and_trusts_that_account() {
+    let renders = common::render_repo();
+    let mut checked = 0;
+    for spec in specs() {
+        let env = &spec.environment;
+        let rendered = renders.iter().find(|r| r.environment == env.name).unwrap();
+        let roles = annotated_roles(rendered);
+        let Some(document) = terraform::document(env) else {
+            assert_eq!(roles, Vec::new(), "{}: no cloud, no IAM roles", env.name);
+            continue;
+        };
+        let account = &env.cloud.as_ref().unwrap().account_id;
+        let created = document["resource"]["aws_iam_role"].as_object().unwrap();
+        for (arn, namespace, account_name) in roles {
+            let name = arn
+                .strip_prefix(&format!("arn:aws:iam::{account}:role/"))
+                .unwrap_or_else(|| panic!("{}: `{arn}` is not of account {account}", env.name));
+            let (block, role) = created
+                .iter()
+                .find(|(_, role)| role["name"] == json!(name))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: `{arn}` (ServiceAccount {namespace}/{account_name}) is not created",
+                        env.name
+                    )
+                });
+            let trust = role["assume_role_policy"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("${data.aws_iam_policy_document."))
+                .and_then(|r| r.strip_suffix(".json}"))
+                .unwrap_or_else(|| panic!("{}: role {block} has no trust document", env.name));
+            let subjects: Vec<&Value> =
+                document["data"]["aws_iam_policy_document"][trust]["statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|s| s["condition"].as_array().into_iter().flatten())
+                    .filter(|c| c["variable"] == json!("${local.oidc_issuer}:sub"))
+                    .flat_map(|c| c["values"].as_array().unwrap())
+                    .collect();
+            assert_eq!(
+                subjects,
+                [&json!(format!(
+                    "system:serviceaccount:{namespace}:{account_name}"
+                ))],
+                "{}: role {block} trusts only the account that assumes it",
+                env.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "both backup roles of both cloud environments");
+}
+
+/// Review finding 12: the RPO output said "every 5 minutes" whatever `archive_timeout` the
+/// spec set.
+#[test]
+fn the_rpo_output_states_the_specs_archive_timeout() {
+    for spec in specs() {
+        let mut env = spec.environment.clone();
+        if terraform::document(&env).is_none() {
+            continue;
+        }
+        for timeout in ["1min", "3min"] {
+            env.postgres
+                .parameters
+                .insert("archive_timeout".into(), timeout.into());
+            let document = terraform::document(&env).unwrap();
+            let text = document["output"]["recovery_point_objective"]["description"]
+                .as_str()
+                .unwrap();
+            assert!(
+                text.contains(&format!(
+                    "archived at least every {timeout} (archive_timeout)"
+                )),
+                "{}: {text}",
+                env.name
+            );
+        }
+    }
+}
+
+/// Review finding 3: every External Secrets object rendered (templates and the Alertmanager
+/// values' `extraManifests`) uses the API the pinned chart serves.
+#[test]
+fn every_external_secrets_object_uses_the_api_of_the_pinned_chart() {
+    let api = terraform::charts::EXTERNAL_SECRETS_API;
+    let mut seen = 0;
+    for rendered in common::render_repo() {
+        for resource in &rendered.resources {
+            if resource.api_version.starts_with("external-secrets.io/") {
+                assert_eq!(resource.api_version, api, "{}", resource.name);
+                seen += 1;
+            }
+        }
+    }
+    for spec in specs() {
+        for object in daactl::observability::alertmanager::external_secrets(&spec.environment) {
+            assert_eq!(object["apiVersion"], json!(api));
+            seen += 1;
+        }
+    }
+    assert!(seen > 0);
+}
+
+/// Review finding 6: istiod declared the Jaeger provider but no default selected it, so no
+/// sidecar exported spans.
+#[test]
+fn istio_exports_spans_to_jaeger_by_default() {
+    for spec in specs() {
+        let env = &spec.environment;
+        let Some(document) = terraform::document(env) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["istiod"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let mesh = &values["meshConfig"];
+        let defaults = mesh["defaultProviders"]["tracing"].as_array().unwrap();
+        assert_eq!(defaults.len(), 1, "{}", env.name);
+        let provider = mesh["extensionProviders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == defaults[0])
+            .unwrap_or_else(|| panic!("{}: the default is not declared", env.name));
+        assert_eq!(
+            provider["opentelemetry"]["service"],
+            json!(daactl::observability::collector_host(env))
+        );
+        assert_eq!(
+            provider["opentelemetry"]["port"],
+            json!(daactl::observability::OTLP_GRPC_PORT)
+        );
+    }
+}
+
+/// Review finding 4: kube-prometheus-stack's values apply ExternalSecrets, but its release
+/// did not wait for the External Secrets release that installs their CRDs and controller.
+#[test]
+fn a_release_that_applies_external_secrets_depends_on_the_external_secrets_release() {
+    let mut checked = 0;
+    for spec in specs() {
+        let Some(document) = terraform::document(&spec.environment) else {
+            continue;
+        };
+        for (name, release) in document["resource"]["helm_release"].as_object().unwrap() {
+            let text = release["values"][0].as_str().unwrap();
+            if name == "external_secrets" || !text.contains("\"external-secrets.io/") {
+                continue;
+            }
+            let depends = release["depends_on"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                depends.contains(&json!("helm_release.external_secrets")),
+                "{}: helm_release.{name} applies ExternalSecrets",
+                spec.environment.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2);
+}
+
+/// Review finding 13: the Gateway listened on 8080 while the gateway Service's port was 80.
+/// The Gateway server's port is a port of the gateway Service whose target port is the same
+/// number, so istiod's listener is where the Service sends traffic.
+#[test]
+fn the_gateway_server_port_is_the_gateway_services_port_and_target_port() {
+    let renders = common::render_repo();
+    let mut checked = 0;
+    for spec in specs() {
+        let env = &spec.environment;
+        let Some(document) = terraform::document(env) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["istio_ingressgateway"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let ports = values["service"]["ports"].as_array().unwrap();
+        let rendered = renders.iter().find(|r| r.environment == env.name).unwrap();
+        for gateway in rendered.resources.iter().filter(|r| r.kind == "Gateway") {
+            for server in gateway.value["spec"]["servers"].as_array().unwrap() {
+                let number = &server["port"]["number"];
+                assert!(
+                    ports
+                        .iter()
+                        .any(|p| &p["port"] == number && &p["targetPort"] == number),
+                    "{}: Gateway port {number} is not a Service port with that target port: {ports:?}",
+                    env.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2);
+}
+
+/// Review finding 5: the GitOps drift alert reads `argocd_app_info`, which nothing scraped:
+/// the argo-cd release served no controller metrics.
+#[test]
+fn argo_cd_serves_the_controller_metrics_the_gitops_alert_reads() {
+    let gitops: Vec<_> = daactl::observability::alerts::catalogue()
+        .iter()
+        .filter(|a| a.expr.contains("argocd_"))
+        .collect();
+    assert!(!gitops.is_empty());
+    for spec in specs() {
+        let Some(document) = terraform::document(&spec.environment) else {
+            continue;
+        };
+        let text = document["resource"]["helm_release"]["argo_cd"]["values"][0]
+            .as_str()
+            .unwrap();
+        let values: Value = serde_json::from_str(text).unwrap();
+        let metrics = &values["controller"]["metrics"];
+        assert_eq!(metrics["enabled"], json!(true), "{}", spec.environment.name);
+        assert_eq!(
+            metrics["serviceMonitor"]["enabled"],
+            json!(true),
+            "{}",
+            spec.environment.name
+        );
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jsonschema::Validator;
 use serde::Deserialize;
@@ -244,6 +245,50 @@ impl VersionSchemas {
                 ),
             },
         }
+    }
+
+    /// Compiles the validators `objects` need and nobody compiled yet, spread over the
+    /// machine's cores, so that the checks which follow find them ready. Compiling is most
+    /// of a cold check, and left to [`Self::check`] it is serial in practice: environments
+    /// checked in parallel hold the same kinds in the same order, so each waits on the
+    /// compilation another one started.
+    pub fn prepare<'v>(&self, objects: impl IntoIterator<Item = &'v Value>) {
+        let mut seen = BTreeSet::new();
+        let mut pending: Vec<(&str, &str, &Kind)> = Vec::new();
+        for object in objects {
+            let Ok((api_version, kind)) = identify(object) else {
+                continue;
+            };
+            let Some((api_version, kinds)) = self.kinds.get_key_value(api_version) else {
+                continue;
+            };
+            let Some((kind, entry)) = kinds.get_key_value(kind) else {
+                continue;
+            };
+            let compiled = matches!(entry.source, Source::Typed(_))
+                || entry.validator.get().is_some()
+                || self.removal(api_version, kind).is_some();
+            if !compiled && seen.insert((api_version.as_str(), kind.as_str())) {
+                pending.push((api_version, kind, entry));
+            }
+        }
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(pending.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while let Some(&(api_version, kind, entry)) =
+                        pending.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        entry
+                            .validator
+                            .get_or_init(|| self.compile(api_version, kind, &entry.source));
+                    }
+                });
+            }
+        });
     }
 
     fn compile(&self, api_version: &str, kind: &str, source: &Source) -> Result<Validator, String> {

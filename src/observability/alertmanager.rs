@@ -135,7 +135,7 @@ pub fn external_secrets(env: &Environment) -> Vec<Value> {
                 remote_ref["property"] = json!(property);
             }
             json!({
-                "apiVersion": "external-secrets.io/v1",
+                "apiVersion": crate::terraform::charts::EXTERNAL_SECRETS_API,
                 "kind": "ExternalSecret",
                 "metadata": {"name": name, "namespace": env.platform.monitoring_namespace},
                 "spec": {

@@ -185,10 +185,21 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
 /// `expr` with the environment's placeholders filled.
 fn fill(expr: &str, env: &Environment) -> String {
     let services: Vec<&str> = env.services.keys().map(String::as_str).collect();
+    // `absent` keeps only the equality matchers' labels, so one term per service names it.
+    let absent_up: Vec<String> = services
+        .iter()
+        .map(|service| {
+            format!(
+                "absent(up{{namespace=\"{}\", service=\"{service}\"}})",
+                env.namespaces.app.name
+            )
+        })
+        .collect();
     expr.replace("${app_namespace}", &env.namespaces.app.name)
         .replace("${data_namespace}", &env.namespaces.data.name)
         .replace("${postgres_cluster}", &env.postgres.name)
         .replace("${services}", &services.join("|"))
+        .replace("${absent_up}", &absent_up.join(" or "))
 }
 
 fn alert_rule(alert: &Alert, env: &Environment) -> Value {

@@ -11,6 +11,11 @@ use serde_json::{Value, json};
 /// The label and value the Grafana sidecar selects dashboards by.
 pub const SIDECAR_LABEL: (&str, &str) = ("grafana_dashboard", "1");
 
+/// The SLO window, in days, the availability and error-budget panels average over.
+/// Prometheus keeps a day more than this ([`crate::terraform::values::prometheus_retention`]),
+/// so the window never reaches past the oldest sample.
+pub const SLO_WINDOW_DAYS: u32 = 30;
+
 /// The availability objective the SLO dashboard and the burn-rate alert measure against.
 pub const AVAILABILITY_OBJECTIVE: f64 = 0.999;
 
@@ -85,11 +90,11 @@ fn dashboard(uid: &str, title: &str, panels: Vec<PanelSpec<'_>>) -> Value {
 /// Every dashboard as `(name, model)`, in a fixed order.
 pub fn dashboards() -> Vec<(&'static str, Value)> {
     let budget = format!("{:.3}", 1.0 - AVAILABILITY_OBJECTIVE);
-    let availability =
-        "1 - avg_over_time(service:http_request_errors:ratio_rate5m{namespace=\"$namespace\"}[30d])"
-            .to_owned();
+    let availability = format!(
+        "1 - avg_over_time(service:http_request_errors:ratio_rate5m{{namespace=\"$namespace\"}}[{SLO_WINDOW_DAYS}d])"
+    );
     let budget_left = format!(
-        "1 - avg_over_time(service:http_request_errors:ratio_rate5m{{namespace=\"$namespace\"}}[30d]) / {budget}"
+        "1 - avg_over_time(service:http_request_errors:ratio_rate5m{{namespace=\"$namespace\"}}[{SLO_WINDOW_DAYS}d]) / {budget}"
     );
     let burn = format!(
         "avg_over_time(service:http_request_errors:ratio_rate5m{{namespace=\"$namespace\"}}[1h]) / {budget}"

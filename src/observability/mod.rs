@@ -18,16 +18,40 @@ use serde_json::{Value, json};
 
 use crate::spec::model::Environment;
 
+/// The Helm release of the jaegertracing/jaeger chart Terraform installs.
+pub const JAEGER_RELEASE: &str = "jaeger";
+
 /// Port of the Jaeger collector's OTLP gRPC receiver.
 pub const OTLP_GRPC_PORT: u16 = 4317;
 
-/// Where services send traces: the Jaeger collector Terraform installs in the monitoring
-/// namespace (release `jaeger`), over OTLP gRPC.
-pub fn otlp_endpoint(env: &Environment) -> String {
+/// Port of the Jaeger collector's OTLP HTTP receiver.
+pub const OTLP_HTTP_PORT: u16 = 4318;
+
+/// The labels of the pod that receives traces. The chart runs in all-in-one mode
+/// ([`crate::terraform::values::jaeger`]: `allInOne.enabled`, no separate collector), where
+/// its one pod carries the chart's selector labels plus `app.kubernetes.io/component:
+/// all-in-one` (chart 3.3.1, `allinone-deploy.yaml`); the `jaeger-collector` Service, a
+/// headless one, selects that pod too. A `component: collector` selector matches nothing.
+pub fn jaeger_pod_selector() -> Value {
+    json!({
+        "app.kubernetes.io/name": "jaeger",
+        "app.kubernetes.io/instance": JAEGER_RELEASE,
+        "app.kubernetes.io/component": "all-in-one",
+    })
+}
+
+/// The host name of the `jaeger-collector` Service in the monitoring namespace.
+pub fn collector_host(env: &Environment) -> String {
     format!(
-        "http://jaeger-collector.{}.svc.cluster.local:{OTLP_GRPC_PORT}",
+        "{JAEGER_RELEASE}-collector.{}.svc.cluster.local",
         env.platform.monitoring_namespace
     )
+}
+
+/// Where services send traces: the Jaeger collector Terraform installs in the monitoring
+/// namespace, over OTLP gRPC.
+pub fn otlp_endpoint(env: &Environment) -> String {
+    format!("http://{}:{OTLP_GRPC_PORT}", collector_host(env))
 }
 
 /// The OpenTelemetry SDK settings of one service (REQ-T225) and the JSON log format
@@ -64,12 +88,33 @@ pub fn context(env: &Environment) -> Value {
         "dashboards": dashboards::config_maps(),
         "collector": {
             "namespace": env.platform.monitoring_namespace,
-            "port": OTLP_GRPC_PORT,
-            // The labels the jaegertracing/jaeger chart gives its collector pods.
-            "selector": {
-                "app.kubernetes.io/instance": "jaeger",
-                "app.kubernetes.io/component": "collector",
-            },
+            // Services export over gRPC; the pod's HTTP receiver is allowed alongside.
+            "ports": [OTLP_GRPC_PORT, OTLP_HTTP_PORT],
+            "selector": jaeger_pod_selector(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::terraform::charts::chart;
+    use crate::terraform::values;
+
+    /// Review finding 2: the trace egress selected `component: collector`, a label no pod of
+    /// the all-in-one Jaeger carries.
+    #[test]
+    fn the_trace_egress_selects_the_pod_the_jaeger_values_deploy() {
+        let values = values::jaeger();
+        assert_eq!(values["allInOne"]["enabled"], json!(true));
+        assert_eq!(values["collector"]["enabled"], json!(false));
+        let selector = jaeger_pod_selector();
+        assert_eq!(selector["app.kubernetes.io/component"], json!("all-in-one"));
+        assert_eq!(
+            selector["app.kubernetes.io/instance"],
+            json!(chart("jaeger").release)
+        );
+        // The all-in-one container's OTLP receivers.
+        assert_eq!([OTLP_GRPC_PORT, OTLP_HTTP_PORT], [4317, 4318]);
+    }
 }

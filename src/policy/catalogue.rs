@@ -121,6 +121,14 @@ pub struct EnvironmentPolicy {
     /// cluster has no Argo Rollouts controller (development's kind).
     #[serde(default)]
     pub canary: bool,
+    /// Where the Istio ingress gateway runs (the spec's `platform.ingress_namespace`): the
+    /// only namespace whose `istio-ingressgateway` ServiceAccount is the gateway.
+    #[serde(default = "default_ingress_namespace")]
+    pub ingress_namespace: String,
+}
+
+fn default_ingress_namespace() -> String {
+    crate::spec::model::Platform::default().ingress_namespace
 }
 
 /// The whole policy file.

@@ -79,9 +79,8 @@ impl TerraformSource {
     }
 
     /// The 1-based line and column of `pointer` (the nearest present ancestor when absent).
-    /// JSON is YAML, so the YAML locator reads it.
     pub fn locate(&self, pointer: &str) -> (usize, usize) {
-        crate::yaml::locate(self.text(), 0, pointer).unwrap_or((1, 1))
+        crate::yaml::locate_json(self.text(), pointer).unwrap_or((1, 1))
     }
 
     /// The managed resources of type `kind`.

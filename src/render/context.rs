@@ -80,6 +80,7 @@ pub fn environment(env: &Environment) -> Value {
             "spec": ingress,
             "host": ingress.host,
             "gateway": GATEWAY_NAME,
+            "port": crate::terraform::values::GATEWAY_HTTP_PORT,
         })),
         "runbook_url_prefix": RUNBOOK_URL_PREFIX,
         "observability": crate::observability::context(env),
@@ -120,12 +121,18 @@ pub fn environment(env: &Environment) -> Value {
 /// The weekly restore test of the PostgreSQL backups (REQ-T239): its name, labels and
 /// selector. It runs the PostgreSQL image, so it carries that image's version.
 fn restore_verify(common: &BTreeMap<String, String>, cluster: &str, version: &str) -> Value {
-    let name = format!("{RESTORE_VERIFY_PREFIX}-{cluster}");
+    let name = restore_verify_name(cluster);
     json!({
         "name": name,
         "labels": labels(common, &name, version, "backup-verification"),
         "selector": selector(&name),
     })
+}
+
+/// The name of the restore test's objects, its ServiceAccount among them, for PostgreSQL
+/// cluster `cluster`; Terraform's IAM trust for that account names it too.
+pub fn restore_verify_name(cluster: &str) -> String {
+    format!("{RESTORE_VERIFY_PREFIX}-{cluster}")
 }
 
 /// The namespaces of an environment, in the order templates repeat over them.

@@ -526,21 +526,34 @@ fn cloud(check: &mut Checker, env: &Environment, root: &KeyPath) {
             Some(format!("set `min_size = {zones}` or more")),
         );
     }
-    if let Some(arn) = env
-        .postgres
-        .backup
-        .as_ref()
-        .and_then(|b| b.role_arn.as_deref())
-        && !arn.starts_with(&format!("arn:aws:iam::{}:role/", cloud.account_id))
-    {
-        check.fail(
-            root.key("postgres").key("backup").key("role_arn"),
-            format!(
-                "`{arn}` is not a role of account `{}`, where Terraform creates it",
-                cloud.account_id
+    // Terraform creates both backup roles under the name the ARN ends with, so each must be
+    // a plain role of this account.
+    if let Some(backup) = &env.postgres.backup {
+        let at = root.key("postgres").key("backup");
+        let roles = [
+            (at.key("role_arn"), backup.role_arn.as_deref()),
+            (
+                at.key("verify").key("role_arn"),
+                backup.verify.role_arn.as_deref(),
             ),
-            None,
-        );
+        ];
+        let prefix = format!("arn:aws:iam::{}:role/", cloud.account_id);
+        for (at, arn) in roles {
+            if let Some(arn) = arn
+                && arn
+                    .strip_prefix(&prefix)
+                    .is_none_or(|name| name.is_empty() || name.contains('/'))
+            {
+                check.fail(
+                    at,
+                    format!(
+                        "`{arn}` is not a role of account `{}`, where Terraform creates it",
+                        cloud.account_id
+                    ),
+                    Some(format!("use `{prefix}<name>`")),
+                );
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::charts::{CHARTS, Chart, chart};
 use super::values;
 use super::{PROVIDERS, RECOVERY_POINT_OBJECTIVE, RECOVERY_TIME_OBJECTIVE, REQUIRED_VERSION};
+use crate::render::context::restore_verify_name;
 use crate::spec::model::{Cloud, ClusterProvider, Environment};
 
 /// The Pod Security level of a namespace Terraform creates.
@@ -772,6 +773,64 @@ fn workload_roles(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str,
         );
     }
 
+    // The weekly restore test (REQ-T239) only reads the backups: list and get, and decrypt
+    // with the storage key. Its ServiceAccount is the one backup-verification.yaml.j2
+    // renders in the data namespace.
+    if let Some(role) = env
+        .postgres
+        .backup
+        .as_ref()
+        .and_then(|b| b.verify.role_arn.as_deref())
+        .and_then(|arn| arn.rsplit('/').next())
+    {
+        service_account_trust(
+            doc,
+            "postgres_restore_verify_trust",
+            &env.namespaces.data.name,
+            &restore_verify_name(&env.postgres.name),
+        );
+        doc.resource(
+            "aws_iam_role",
+            "postgres_restore_verify",
+            json!({
+                "name": role,
+                "assume_role_policy": "${data.aws_iam_policy_document.postgres_restore_verify_trust.json}",
+            }),
+        );
+        doc.data(
+            "aws_iam_policy_document",
+            "postgres_restore_verify",
+            json!({
+                "statement": [
+                    {
+                        "effect": "Allow",
+                        "actions": ["s3:ListBucket", "s3:GetBucketLocation"],
+                        "resources": ["${aws_s3_bucket.backups.arn}"],
+                    },
+                    {
+                        "effect": "Allow",
+                        "actions": ["s3:GetObject"],
+                        "resources": ["${aws_s3_bucket.backups.arn}/*"],
+                    },
+                    {
+                        "effect": "Allow",
+                        "actions": ["kms:Decrypt"],
+                        "resources": ["${aws_kms_key.storage.arn}"],
+                    },
+                ],
+            }),
+        );
+        doc.resource(
+            "aws_iam_role_policy",
+            "postgres_restore_verify",
+            json!({
+                "name": "read-postgres-backups",
+                "role": "${aws_iam_role.postgres_restore_verify.id}",
+                "policy": "${data.aws_iam_policy_document.postgres_restore_verify.json}",
+            }),
+        );
+    }
+
     // External Secrets reads only this environment's secrets.
     service_account_trust(
         doc,
@@ -1039,7 +1098,9 @@ fn releases(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str) {
         Ok(&monitoring),
         &values::kube_prometheus_stack(env),
         &[],
-        &[],
+        // Its extraManifests are ExternalSecrets (the Secrets Alertmanager mounts): their
+        // CRDs and controller come with the External Secrets release.
+        &["helm_release.external_secrets"],
     );
     release(
         doc,
@@ -1091,6 +1152,17 @@ fn releases(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str) {
     );
 }
 
+/// CloudNativePG's `archive_timeout` where the spec sets none.
+const DEFAULT_ARCHIVE_TIMEOUT: &str = "5min";
+
+/// How long a WAL segment may wait before it is archived: the spec's `archive_timeout`.
+fn archive_timeout(env: &Environment) -> &str {
+    env.postgres
+        .parameters
+        .get("archive_timeout")
+        .map_or(DEFAULT_ARCHIVE_TIMEOUT, String::as_str)
+}
+
 fn outputs(doc: &mut Doc, env: &Environment) {
     doc.output(
         "cluster_name",
@@ -1123,7 +1195,10 @@ fn outputs(doc: &mut Doc, env: &Environment) {
     }
     doc.output(
         "recovery_point_objective",
-        "RPO (REQ-T237): WAL is archived at least every 5 minutes (archive_timeout); the replica bucket follows within the S3 Replication Time Control window (15 minutes for 99.99 % of objects)",
+        &format!(
+            "RPO (REQ-T237): WAL is archived at least every {} (archive_timeout); the replica bucket follows within the S3 Replication Time Control window (15 minutes for 99.99 % of objects)",
+            archive_timeout(env)
+        ),
         json!(RECOVERY_POINT_OBJECTIVE),
     );
     doc.output(

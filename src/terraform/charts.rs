@@ -9,6 +9,22 @@
 /// 1.20 or later).
 pub const ISTIO_VERSION: &str = "1.24.2";
 
+/// The External Secrets API every rendered ExternalSecret uses (templates and
+/// [`crate::observability::alertmanager::external_secrets`]) and the typed bindings
+/// (`kcr_external_secrets_io`, feature `v1`) check.
+pub const EXTERNAL_SECRETS_API: &str = "external-secrets.io/v1";
+
+/// The External Secrets chart. `external-secrets.io/v1` is served from 0.16 (alongside
+/// v1beta1) and is the only version from 0.17; an older pin installs CRDs that refuse every
+/// rendered ExternalSecret. A test keeps the pin at 0.17 or later.
+pub const EXTERNAL_SECRETS_VERSION: &str = "0.19.2";
+
+/// The CloudNativePG chart: 0.23.0 runs operator 1.25.0. The typed bindings
+/// (`kcr_postgresql_cnpg_io`) are generated from newer CRDs, which only add fields; the
+/// rendered Cluster uses none of them (in-tree `barmanObjectStore`, which later operators
+/// deprecate for the Barman Cloud plugin), so 1.25 serves every field it sets.
+pub const CLOUDNATIVE_PG_VERSION: &str = "0.23.0";
+
 /// Where Istio's charts are published.
 const ISTIO_REPOSITORY: &str = "https://istio-release.storage.googleapis.com/charts";
 
@@ -69,14 +85,14 @@ pub const CHARTS: &[Chart] = &[
         release: "external-secrets",
         chart: "external-secrets",
         repository: "https://charts.external-secrets.io",
-        version: "0.12.1",
+        version: EXTERNAL_SECRETS_VERSION,
     },
     Chart {
         block: "cloudnative_pg",
         release: "cloudnative-pg",
         chart: "cloudnative-pg",
         repository: "https://cloudnative-pg.github.io/charts",
-        version: "0.23.0",
+        version: CLOUDNATIVE_PG_VERSION,
     },
     Chart {
         block: "metrics_server",
@@ -108,7 +124,7 @@ pub const CHARTS: &[Chart] = &[
     },
     Chart {
         block: "jaeger",
-        release: "jaeger",
+        release: crate::observability::JAEGER_RELEASE,
         chart: "jaeger",
         repository: "https://jaegertracing.github.io/helm-charts",
         version: "3.3.1",
@@ -140,6 +156,21 @@ pub fn chart(block: &str) -> &'static Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Review finding 3: the pin was 0.12.1, whose CRDs do not serve `external-secrets.io/v1`.
+    #[test]
+    fn the_external_secrets_chart_serves_the_api_the_renders_use() {
+        assert_eq!(EXTERNAL_SECRETS_API, "external-secrets.io/v1");
+        let version: Vec<u32> = chart("external_secrets")
+            .version
+            .split('.')
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert!(
+            version >= vec![0, 17, 0],
+            "external-secrets {version:?} predates the v1-only API"
+        );
+    }
 
     #[test]
     fn every_chart_is_pinned_to_one_exact_version_and_named_once() {

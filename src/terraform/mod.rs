@@ -41,7 +41,8 @@ pub const PROVIDERS: &[(&str, &str, &str)] = &[
 ];
 
 /// The recovery point objective the backups are built for: WAL is archived at least every
-/// five minutes (`archive_timeout`), so a lost cluster loses at most that much.
+/// `archive_timeout` (one minute in the cloud specs) and the replica follows within S3
+/// Replication Time Control's window, usually seconds (docs/disaster-recovery.md).
 pub const RECOVERY_POINT_OBJECTIVE: &str = "5m";
 
 /// The recovery time objective: rebuilding the cluster in the DR region from this Terraform

@@ -8,24 +8,27 @@
 
 use serde_json::{Value, json};
 
+use crate::observability;
 use crate::spec::model::Environment;
 
 /// The pod label the ingress gateway's pods carry, which Istio `Gateway` objects select.
 pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
 
-/// The plain HTTP port of the gateway pods; the NLB terminates TLS and forwards here.
-pub const GATEWAY_HTTP_PORT: u16 = 8080;
+/// The plain HTTP port of the ingress gateway: its Service's `http2` port, the pods'
+/// target port behind both Service ports (the NLB terminates TLS on 443 and forwards plain
+/// HTTP), and the port of the Istio `Gateway` server (templates/gateway.yaml.j2). The
+/// `gateway` chart (1.24) maps Service port 80 to target port 80 by default and lets its
+/// pods bind ports below 1024 (the `net.ipv4.ip_unprivileged_port_start` sysctl). istiod
+/// matches a Gateway server's number against the Service's ports and listens on the
+/// target port, so one number for all three cannot leave the listener on a port no Service
+/// port reaches.
+pub const GATEWAY_HTTP_PORT: u16 = 80;
+
+/// The name of Istio's OpenTelemetry extension provider that exports spans to Jaeger.
+pub const ISTIO_TRACING_PROVIDER: &str = "jaeger";
 
 /// Loki keeps logs searchable for 30 days (REQ-T227's hot tier).
 pub const LOKI_RETENTION: &str = "720h";
-
-/// The in-cluster OTLP gRPC endpoint of Jaeger's collector, which services export traces to.
-pub fn jaeger_otlp_endpoint(env: &Environment) -> String {
-    format!(
-        "http://jaeger-collector.{}.svc.cluster.local:4317",
-        env.platform.monitoring_namespace
-    )
-}
 
 /// Istio's control plane: the CNI node agent replaces the privileged `istio-init`
 /// container, so application pods stay within the `restricted` Pod Security profile.
@@ -40,15 +43,15 @@ pub fn istiod(env: &Environment) -> Value {
             "accessLogEncoding": "JSON",
             "enableTracing": true,
             "extensionProviders": [{
-                "name": "jaeger",
+                "name": ISTIO_TRACING_PROVIDER,
                 "opentelemetry": {
-                    "service": format!(
-                        "jaeger-collector.{}.svc.cluster.local",
-                        env.platform.monitoring_namespace
-                    ),
-                    "port": 4317,
+                    "service": observability::collector_host(env),
+                    "port": observability::OTLP_GRPC_PORT,
                 },
             }],
+            // A provider only exports spans once something selects it: as the mesh's
+            // default, every sidecar and the gateway export without a Telemetry resource.
+            "defaultProviders": { "tracing": [ISTIO_TRACING_PROVIDER] },
         },
     })
 }
@@ -81,7 +84,7 @@ pub fn ingress_gateway() -> Value {
             },
             "ports": [
                 { "name": "status-port", "port": 15021, "protocol": "TCP", "targetPort": 15021 },
-                { "name": "http2", "port": 80, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
+                { "name": "http2", "port": GATEWAY_HTTP_PORT, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
                 { "name": "https", "port": 443, "protocol": "TCP", "targetPort": GATEWAY_HTTP_PORT },
             ],
         },
@@ -116,7 +119,7 @@ pub fn kube_prometheus_stack(env: &Environment) -> Value {
                 "serviceMonitorSelectorNilUsesHelmValues": false,
                 "podMonitorSelectorNilUsesHelmValues": false,
                 "ruleSelectorNilUsesHelmValues": false,
-                "retention": "15d",
+                "retention": prometheus_retention(),
                 // Alerts and federated series say which environment they come from.
                 "externalLabels": { "environment": env.name },
             },
@@ -139,6 +142,13 @@ pub fn kube_prometheus_stack(env: &Environment) -> Value {
     });
     values = with_alertmanager_config(values, alertmanager::config(env));
     values
+}
+
+/// How long Prometheus keeps samples: the SLO dashboard's window plus a day, so its
+/// `avg_over_time(...[30d])` panels see the whole window (with 15 days they silently
+/// averaged over half of it).
+pub fn prometheus_retention() -> String {
+    format!("{}d", crate::observability::dashboards::SLO_WINDOW_DAYS + 1)
 }
 
 /// `values` with `config` (an `alertmanager.yml` document) as Alertmanager's configuration.
@@ -199,7 +209,8 @@ pub fn promtail(env: &Environment) -> Value {
 }
 
 /// Jaeger all-in-one with its OTLP receiver; the services export to
-/// [`jaeger_otlp_endpoint`].
+/// [`observability::otlp_endpoint`], and their egress NetworkPolicy selects the all-in-one
+/// pod by [`observability::jaeger_pod_selector`].
 pub fn jaeger() -> Value {
     json!({
         "provisionDataStore": { "cassandra": false },
@@ -234,9 +245,20 @@ pub fn metrics_server() -> Value {
     json!({ "replicas": 2, "podDisruptionBudget": { "enabled": true, "minAvailable": 1 } })
 }
 
-/// Argo CD; the Applications it syncs are rendered by daactl.
+/// Argo CD; the Applications it syncs are rendered by daactl. The application controller
+/// serves its metrics (`argocd_app_info`, which alert `DaaConfigurationDrift` reads) with a
+/// ServiceMonitor, which kube-prometheus-stack's Prometheus selects in every namespace.
 pub fn argo_cd() -> Value {
-    json!({ "dex": { "enabled": false }, "configs": { "params": { "server.insecure": false } } })
+    json!({
+        "dex": { "enabled": false },
+        "configs": { "params": { "server.insecure": false } },
+        "controller": {
+            "metrics": {
+                "enabled": true,
+                "serviceMonitor": { "enabled": true },
+            },
+        },
+    })
 }
 
 /// Argo Rollouts, for canary releases with automatic rollback.

@@ -7,9 +7,11 @@
 
 mod emit;
 mod locate;
+mod locate_json;
 mod parse;
 pub mod scalar;
 
 pub use emit::emit;
 pub use locate::locate;
+pub use locate_json::locate_json;
 pub use parse::{Document, YamlError, parse_stream};

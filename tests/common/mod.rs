@@ -185,15 +185,14 @@ pub fn scaled_project(extra: usize) -> tempfile::TempDir {
     dir
 }
 
-/// Environment `env` rendering `resources`, with namespaces `<env>` (role `app`) and
-/// `<env>-data` (role `data`), as the repository's environments have: for hand-made cases.
-pub fn render_of(env: &str, resources: Vec<daactl::render::Resource>) -> Rendered {
-    Rendered {
-        environment: env.into(),
-        namespaces: vec![
-            ("app".into(), env.into()),
-            ("data".into(), format!("{env}-data")),
-        ],
-        resources,
-    }
+/// Asserts that `rendered/<folder>/` holds exactly `files`, showing the diff when not.
+pub fn assert_committed(folder: &str, files: &std::collections::BTreeMap<String, String>) {
+    let committed = daactl::output::read_tree(&repo().join("rendered").join(folder)).unwrap();
+    let diff = daactl::diff::compare(folder, &format!("rendered/{folder}"), &committed, files);
+    assert!(
+        diff.is_clean(),
+        "{}\n{}\nrun `cargo run -- render` to accept the change",
+        diff.summary(),
+        diff.patches.join("\n")
+    );
 }

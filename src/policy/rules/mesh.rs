@@ -343,7 +343,8 @@ impl Rule for PermissiveMutualTls {
 /// - each of its rules admits sources only by `principals`, each principal being the
 ///   ServiceAccount identity (`cluster.local/ns/<ns>/sa/<account>`) of a workload whose
 ///   `daa.dev/depends-on` names a Service of the selected pods, or the ingress gateway's
-///   (`cluster.local/ns/<any>/sa/istio-ingressgateway`) when such a Service is
+///   (`cluster.local/ns/<ingress namespace>/sa/istio-ingressgateway`, the namespace the
+///   environment's policy names, `istio-ingress` by default) when such a Service is
 ///   `daa.dev/public: "true"`; a rule without sources may only name ports the selected pods
 ///   call `metrics` (Prometheus scrapes from outside the mesh, without an identity);
 /// - every declared dependency is admitted (the caller's principal appears in an ALLOW
@@ -395,14 +396,14 @@ impl<'a> Callers<'a> {
     }
 }
 
-/// Whether `principal` is the ingress gateway's identity.
-fn is_gateway(principal: &str) -> bool {
+/// Whether `principal` is the ingress gateway's identity: its ServiceAccount in the
+/// gateway's namespace `gateway_ns`. The same account name in any other namespace is a
+/// workload anyone with that namespace can run, not the gateway.
+fn is_gateway(principal: &str, gateway_ns: &str) -> bool {
     principal
         .strip_prefix("cluster.local/ns/")
         .and_then(|rest| rest.split_once("/sa/"))
-        .is_some_and(|(ns, account)| {
-            !ns.is_empty() && !ns.contains('/') && account == GATEWAY_ACCOUNT
-        })
+        .is_some_and(|(ns, account)| ns == gateway_ns && account == GATEWAY_ACCOUNT)
 }
 
 fn is_public(service: &Manifest) -> bool {
@@ -587,7 +588,8 @@ impl Rule for MeshAuthorizationMismatch {
                         .enumerate()
                     {
                         let text = principal.as_str().unwrap_or_default();
-                        let ok = allowed.contains(text) || (public && is_gateway(text));
+                        let ok = allowed.contains(text)
+                            || (public && is_gateway(text, &cx.env.ingress_namespace));
                         if !ok {
                             out.fail(
                                 index,
@@ -637,13 +639,18 @@ impl Rule for MeshAuthorizationMismatch {
                     );
                 }
             }
-            if is_public(service) && !admitted.iter().any(|p| is_gateway(p)) {
+            if is_public(service)
+                && !admitted
+                    .iter()
+                    .any(|p| is_gateway(p, &cx.env.ingress_namespace))
+            {
                 out.fail(
                     index,
                     format!("/metadata/annotations/{}", token(PUBLIC_ANNOTATION)),
                     format!(
-                        "{} is public, but no ALLOW AuthorizationPolicy selecting its pods admits the ingress gateway (`cluster.local/ns/<ingress namespace>/sa/{GATEWAY_ACCOUNT}`)",
-                        service.subject()
+                        "{} is public, but no ALLOW AuthorizationPolicy selecting its pods admits the ingress gateway (`cluster.local/ns/{}/sa/{GATEWAY_ACCOUNT}`)",
+                        service.subject(),
+                        cx.env.ingress_namespace
                     ),
                 );
             }
@@ -874,11 +881,18 @@ mod tests {
 
     #[test]
     fn gateway_principal_needs_its_account_and_one_namespace() {
+        let ns = "istio-ingress";
         assert!(is_gateway(
-            "cluster.local/ns/istio-ingress/sa/istio-ingressgateway"
+            "cluster.local/ns/istio-ingress/sa/istio-ingressgateway",
+            ns
         ));
-        assert!(!is_gateway("cluster.local/ns/istio-ingress/sa/default"));
-        assert!(!is_gateway("cluster.local/ns//sa/istio-ingressgateway"));
-        assert!(!is_gateway("*"));
+        assert!(!is_gateway("cluster.local/ns/istio-ingress/sa/default", ns));
+        assert!(!is_gateway("cluster.local/ns//sa/istio-ingressgateway", ns));
+        // Review finding 9: the account name alone, in another namespace, is not the gateway.
+        assert!(!is_gateway(
+            "cluster.local/ns/production/sa/istio-ingressgateway",
+            ns
+        ));
+        assert!(!is_gateway("*", ns));
     }
 }
