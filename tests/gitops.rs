@@ -227,6 +227,10 @@ fn a_preview_builds_with_kubectl_into_its_own_namespaces() {
             let names_development = text == "development-data"
                 || text.contains(".development.")
                 || text.contains(".development-data.")
+                || text.contains("/ns/development/")
+                || text.contains("/ns/development-data/")
+                || text.contains("namespace=\"development")
+                || text.contains("namespace=\\\"development")
                 || (text == "development" && key != "environment" && key != "NODE_ENV");
             assert!(
                 !names_development,
@@ -234,6 +238,26 @@ fn a_preview_builds_with_kubectl_into_its_own_namespaces() {
             );
         });
     }
+    // Each preview answers on its own ingress host, and its services admit each other.
+    for document in &documents {
+        if document["kind"] == "VirtualService" {
+            for host in document["spec"]["hosts"].as_array().unwrap() {
+                assert!(host.as_str().unwrap().starts_with("pr-42."), "{host}");
+            }
+        }
+    }
+    let knowledge = documents
+        .iter()
+        .find(|d| {
+            d["kind"] == "AuthorizationPolicy" && d["metadata"]["name"] == "knowledge-service"
+        })
+        .unwrap();
+    assert!(
+        knowledge
+            .to_string()
+            .contains("cluster.local/ns/pr-42/sa/daa-service"),
+        "{knowledge}"
+    );
     // The services reach the preview's own data namespace.
     let config = documents
         .iter()

@@ -9,7 +9,8 @@
 //! objects of the same name (`quota`, `default-deny`, ...) collide. So daactl writes one
 //! JSON 6902 patch per object into the template, renaming each role's namespace to
 //! `pr-{{number}}` (the app role) or `pr-{{number}}-<role>` and rewriting each reference to
-//! it; the generator fills in `{{number}}`. Cluster-scoped objects other than the
+//! it (service addresses, Istio principals, PromQL namespace matchers), and giving its
+//! ingress hosts a `pr-{{number}}.` subdomain; the generator fills in `{{number}}`. Cluster-scoped objects other than the
 //! Namespaces (the StorageClass) are the host cluster's and are deleted from the preview.
 
 use serde_json::{Value, json};
@@ -187,13 +188,40 @@ fn references(
 }
 
 /// The text with its namespace references renamed, if it has any: the whole value of a
-/// `namespace` or `kubernetes.io/metadata.name` key, or the namespace label of a cluster
-/// DNS name (`<service>.<namespace>.svc`, also inside a URL). Other values that happen to
-/// equal a namespace's name (the `environment` label) are not references.
+/// `namespace` or `kubernetes.io/metadata.name` key; the namespace label of a cluster DNS
+/// name (`<service>.<namespace>.svc`, also inside a URL); the namespace of an Istio
+/// principal (`cluster.local/ns/<namespace>/sa/<account>`); and the value of a PromQL
+/// `namespace="<namespace>"` matcher (also JSON-escaped, inside a dashboard). An ingress
+/// host (`hosts` of a Gateway or VirtualService) gets the preview's own subdomain, so that
+/// previews do not claim the same host. Other values that happen to equal a namespace's
+/// name (the `environment` label) are not references.
 fn retarget(text: &str, key: &str, renamed: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     if matches!(key, "namespace" | "kubernetes.io/metadata.name") {
         return renamed(text);
     }
+    if key == "hosts" {
+        return Some(preview_host(text));
+    }
+    let mut out = text.to_owned();
+    for rewrite in [dns_names, principals, label_matchers] {
+        if let Some(changed) = rewrite(&out, renamed) {
+            out = changed;
+        }
+    }
+    (out != text).then_some(out)
+}
+
+/// `api.example.com` as `pr-<number>.api.example.com`, keeping a Gateway host's namespace
+/// prefix (`./`, `<namespace>/`).
+fn preview_host(host: &str) -> String {
+    match host.rsplit_once('/') {
+        Some((scope, name)) => format!("{scope}/pr-{PREVIEW_NUMBER}.{name}"),
+        None => format!("pr-{PREVIEW_NUMBER}.{host}"),
+    }
+}
+
+/// Cluster DNS names: the label before `svc`.
+fn dns_names(text: &str, renamed: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let labels: Vec<&str> = text.split('.').collect();
     let mut changed = false;
     let mut out: Vec<String> = Vec::with_capacity(labels.len());
@@ -211,6 +239,60 @@ fn retarget(text: &str, key: &str, renamed: &dyn Fn(&str) -> Option<String>) -> 
         }
     }
     changed.then(|| out.join("."))
+}
+
+/// Istio principals: the segment after `ns`.
+fn principals(text: &str, renamed: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let segments: Vec<&str> = text.split('/').collect();
+    let mut changed = false;
+    let mut out: Vec<String> = Vec::with_capacity(segments.len());
+    for (i, segment) in segments.iter().enumerate() {
+        let after_ns = i > 0 && segments[i - 1] == "ns" && segments.get(i + 1) == Some(&"sa");
+        match renamed(segment).filter(|_| after_ns) {
+            Some(to) => {
+                changed = true;
+                out.push(to);
+            }
+            None => out.push((*segment).to_owned()),
+        }
+    }
+    changed.then(|| out.join("/"))
+}
+
+/// PromQL `namespace="<namespace>"` matchers, plain or JSON-escaped (`namespace=\"...\"`).
+fn label_matchers(text: &str, renamed: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    const MATCHER: &str = "namespace=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(MATCHER) {
+        let (before, after) = rest.split_at(at + MATCHER.len());
+        out.push_str(before);
+        let quote = if after.starts_with("\\\"") {
+            "\\\""
+        } else if after.starts_with('"') {
+            "\""
+        } else {
+            rest = after;
+            continue;
+        };
+        let value = &after[quote.len()..];
+        let end = value.find(quote).unwrap_or(value.len());
+        match renamed(&value[..end]) {
+            Some(to) => {
+                changed = true;
+                out.push_str(quote);
+                out.push_str(&to);
+            }
+            None => {
+                out.push_str(quote);
+                out.push_str(&value[..end]);
+            }
+        }
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 #[cfg(test)]
@@ -252,6 +334,50 @@ mod tests {
         assert_eq!(retarget("development", "NODE_ENV", &dev), None);
         assert_eq!(retarget("development.svc", "HOST", &dev), None);
         assert_eq!(retarget("a.development.local", "HOST", &dev), None);
+    }
+
+    #[test]
+    fn principals_promql_matchers_and_hosts_are_references() {
+        assert_eq!(
+            retarget(
+                "cluster.local/ns/development/sa/daa-service",
+                "principals",
+                &dev
+            )
+            .as_deref(),
+            Some("cluster.local/ns/pr-{{number}}/sa/daa-service")
+        );
+        assert_eq!(
+            retarget("cluster.local/ns/istio-ingress/sa/gw", "principals", &dev),
+            None
+        );
+        assert_eq!(
+            retarget(
+                r#"rate(x{namespace="development", service="a"}[5m]) / y{namespace="other"}"#,
+                "expr",
+                &dev
+            )
+            .as_deref(),
+            Some(r#"rate(x{namespace="pr-{{number}}", service="a"}[5m]) / y{namespace="other"}"#)
+        );
+        assert_eq!(
+            retarget(
+                r#"{"expr": "x{namespace=\"development-data\"}"}"#,
+                "json",
+                &dev
+            )
+            .as_deref(),
+            Some(r#"{"expr": "x{namespace=\"pr-{{number}}-data\"}"}"#)
+        );
+        assert_eq!(retarget("namespace=~\"development\"", "expr", &dev), None);
+        assert_eq!(
+            retarget("./api.daa.localhost", "hosts", &dev).as_deref(),
+            Some("./pr-{{number}}.api.daa.localhost")
+        );
+        assert_eq!(
+            retarget("api.daa.localhost", "hosts", &dev).as_deref(),
+            Some("pr-{{number}}.api.daa.localhost")
+        );
     }
 
     #[test]
