@@ -520,3 +520,65 @@ fn a_failing_kubectl_is_reported_with_its_stderr() {
         "{panic}"
     );
 }
+
+/// An AuthorizationPolicy in `env`'s app namespace: rule 0 admits `callers` (none: any
+/// caller), rule 1 admits anyone to the metrics port.
+fn authorization_policy(env: &str, callers: Option<Value>) -> Value {
+    let mut first = json!({"to": [{"operation": {"ports": ["3000"]}}]});
+    if let Some(callers) = callers {
+        first["from"] = callers;
+    }
+    json!({
+        "apiVersion": "security.istio.io/v1beta1", "kind": "AuthorizationPolicy",
+        "metadata": {"name": "api", "namespace": env},
+        "spec": {
+            "action": "ALLOW",
+            "rules": [first, {"to": [{"operation": {"ports": ["9090"]}}]}],
+        },
+    })
+}
+
+fn principal(env: &str) -> Value {
+    json!([{"source": {"principals": [format!("cluster.local/ns/{env}/sa/web")]}}])
+}
+
+#[test]
+fn base_admits_no_caller_where_every_environment_names_its_callers() {
+    let renders: Vec<Rendered> = ["development", "production"]
+        .into_iter()
+        .map(|env| render(env, vec![authorization_policy(env, Some(principal(env)))]))
+        .collect();
+    let Some(files) = assert_overlays_build(&renders) else {
+        return;
+    };
+    let base = daactl::yaml::parse_stream(&files["base/app/authorizationpolicy-api.yaml"])
+        .unwrap()
+        .remove(0)
+        .value;
+    assert_eq!(
+        base["spec"]["rules"][0]["from"],
+        json!([{"source": {"principals": [daactl::kustomize::NO_CALLER]}}])
+    );
+    // The metrics rule is open in every environment and stays so.
+    assert_eq!(base["spec"]["rules"][1].get("from"), None);
+
+    // Where one environment admits any caller, base cannot name one: its overlay would
+    // have nothing to remove it with.
+    let renders = vec![
+        render(
+            "development",
+            vec![authorization_policy("development", None)],
+        ),
+        render(
+            "production",
+            vec![authorization_policy(
+                "production",
+                Some(principal("production")),
+            )],
+        ),
+    ];
+    let Some(files) = assert_overlays_build(&renders) else {
+        return;
+    };
+    assert!(!files["base/app/authorizationpolicy-api.yaml"].contains(daactl::kustomize::NO_CALLER));
+}

@@ -132,6 +132,7 @@ impl Plan<'_> {
             {
                 metadata.shift_remove("namespace");
             }
+            close_open_callers(resource, &mut value)?;
             let images = (index, Path::root())..(index + 1, Path::root());
             for ((_, path), repository) in self.images.base.range(images) {
                 set(&mut value, path, json!(repository)).ok_or_else(|| KustomizeError {
@@ -349,6 +350,33 @@ fn role_folder(role: &str) -> Result<(), KustomizeError> {
                 name: role.to_owned(),
             },
         });
+    }
+    Ok(())
+}
+
+/// The principal base's AuthorizationPolicies admit until an overlay names the callers: it
+/// matches no workload (no namespace has this name and the trust domain is not a cluster's).
+pub const NO_CALLER: &str = "daactl.invalid/ns/no-caller/sa/until-an-overlay-names-one";
+
+/// Base leaves a differing field out, and an AuthorizationPolicy rule without `from` admits
+/// every caller: base alone would be more open than any environment. Where every environment
+/// names the callers of a rule (its principals carry the environment's namespace), base
+/// names a caller that matches nothing instead, which each overlay's `add` replaces.
+fn close_open_callers(resource: &VariedResource, value: &mut Value) -> Result<(), KustomizeError> {
+    if resource.key.kind != "AuthorizationPolicy" {
+        return Ok(());
+    }
+    for (path, values) in resource.node.differences() {
+        let names_callers = matches!(path.0.last(), Some(Segment::Key(key)) if key == "from");
+        if names_callers && values.iter().all(Option::is_some) {
+            let nobody = json!([{ "source": { "principals": [NO_CALLER] } }]);
+            set(value, &path, nobody).ok_or_else(|| KustomizeError {
+                subject: resource.key.display(),
+                kind: KustomizeErrorKind::NoPlace {
+                    pointer: path.pointer(),
+                },
+            })?;
+        }
     }
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! Base leaves every differing field out, so each operation adds a field to a map that base
 //! already has (the variance model puts differences on map entries, never on list items).
 //! `add` sets the member whether or not it exists, so it also serves where base holds a
-//! placeholder, such as a bare image repository. An environment that lacks a differing
+//! placeholder, such as a bare image repository or the caller that matches nobody which
+//! base's AuthorizationPolicies name where every environment names its own callers. An environment that lacks a differing
 //! field gets no operation: base does not have it either. Patches address list items by
 //! index, so nothing depends on Kustomize's strategic merge of lists.
 
