@@ -6,6 +6,8 @@
 //! - `promtool test rules` with the unit tests of `tests/promtool/*.yaml` on production's
 //!   rules; every alert of the catalogue has a firing and a not-firing case there;
 //! - `promtool check rules` on every dashboard panel's `expr` (as recording rules);
+//! - `promtool test rules` on the canaries' analysis query: the canary's own 5xx ratio, 0
+//!   when it has no errors or no requests yet, blind to the stable pods;
 //! - `amtool check-config` on every environment's Alertmanager configuration, and its
 //!   routing read back (critical to PagerDuty only in production, no key value anywhere).
 
@@ -357,4 +359,75 @@ fn prometheus_keeps_every_range_the_dashboards_read() {
         checked += 1;
     }
     assert_eq!(checked, 2);
+}
+
+#[test]
+fn the_canary_analysis_reads_only_the_canarys_error_ratio_in_promtool() {
+    let Some(promtool) = common::tool("prom/promtool") else {
+        return;
+    };
+    // Production's AnalysisTemplates carry exactly this query (committed output checks).
+    let production = common::render_repo()
+        .into_iter()
+        .find(|r| r.environment == "production")
+        .unwrap();
+    let queries: Vec<&str> = objects(&production, "AnalysisTemplate")
+        .map(|t| {
+            t["spec"]["metrics"][0]["provider"]["prometheus"]["query"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(queries.len(), 3);
+    let query = daactl::delivery::error_ratio_query("production", "daa-service");
+    assert!(queries.contains(&query.as_str()), "{queries:?}");
+    // Argo Rollouts fills the argument with the canary's pod template hash.
+    let for_hash = |hash: &str| {
+        format!(
+            "round({}, 0.001)",
+            query.replace(
+                &format!("{{{{args.{}}}}}", daactl::delivery::CANARY_HASH_ARG),
+                hash
+            )
+        )
+    };
+    let series = |pod: &str, status: &str, per_minute: u32| {
+        json!({
+            "series": format!(
+                "http_requests_total{{namespace=\"production\", service=\"daa-service\", pod=\"{pod}\", status=\"{status}\"}}"
+            ),
+            "values": format!("0+{per_minute}x10"),
+        })
+    };
+    let case = |hash: &str, value: f64| json!({"expr": for_hash(hash), "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": value}]});
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("none.yaml"), "groups: []\n").unwrap();
+    let tests = json!({
+        "rule_files": ["none.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                // Canary `c1`: a quarter of its answers are 5xx.
+                series("daa-service-c1-aaaaa", "200", 75),
+                series("daa-service-c1-aaaaa", "503", 25),
+                // The stable pods fail badly: not the canary's concern.
+                series("daa-service-s1-bbbbb", "500", 100),
+                // Canary `c2`: healthy, no 5xx series at all.
+                series("daa-service-c2-ccccc", "200", 60),
+            ],
+            "promql_expr_test": [
+                case("c1", 0.25),
+                case("c2", 0.0),
+                // Canary `c3` has served nothing yet: nothing to judge, not an error.
+                case("c3", 0.0),
+            ],
+        }],
+    });
+    let file = dir.path().join("canary-test.yaml");
+    std::fs::write(&file, tests.to_string()).unwrap();
+    let mut command = Command::new(&promtool);
+    command.args(["test", "rules"]).arg(&file);
+    let text = run_ok(command, "promtool test rules (canary analysis)");
+    assert!(text.contains("SUCCESS"), "{text}");
 }
