@@ -15,6 +15,7 @@ const CUSTOM_KINDS: &[&str] = &[
     "Cluster",
     "ScheduledBackup",
     "ExternalSecret",
+    "ClusterSecretStore",
     "AuthorizationPolicy",
     "DestinationRule",
     "Gateway",

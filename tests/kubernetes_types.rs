@@ -21,6 +21,7 @@ const CUSTOM_KINDS: &[(&str, &str)] = &[
     ("postgresql.cnpg.io/v1", "Cluster"),
     ("postgresql.cnpg.io/v1", "ScheduledBackup"),
     ("external-secrets.io/v1", "ExternalSecret"),
+    ("external-secrets.io/v1", "ClusterSecretStore"),
     ("security.istio.io/v1beta1", "AuthorizationPolicy"),
     ("security.istio.io/v1beta1", "PeerAuthentication"),
     ("networking.istio.io/v1beta1", "DestinationRule"),

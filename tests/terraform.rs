@@ -535,3 +535,58 @@ fn argo_cd_serves_the_controller_metrics_the_gitops_alert_reads() {
         );
     }
 }
+
+#[test]
+fn every_external_secret_of_a_cloud_environment_reads_a_rendered_store_in_its_region() {
+    let renders = common::render_repo();
+    let mut checked = 0;
+    for spec in specs() {
+        let env = &spec.environment;
+        let rendered = renders.iter().find(|r| r.environment == env.name).unwrap();
+        let stores: Vec<&Value> = rendered
+            .resources
+            .iter()
+            .filter(|r| r.kind == "ClusterSecretStore")
+            .map(|r| &r.value)
+            .collect();
+        let Some(document) = terraform::document(env) else {
+            // Development's kind cluster brings its own store.
+            assert!(stores.is_empty(), "{}: {stores:?}", env.name);
+            continue;
+        };
+        let region = env.cluster.region.as_deref().unwrap();
+        for external in rendered
+            .resources
+            .iter()
+            .filter(|r| r.kind == "ExternalSecret")
+        {
+            let reference = &external.value["spec"]["secretStoreRef"];
+            let store = stores
+                .iter()
+                .find(|s| {
+                    s["kind"] == reference["kind"] && s["metadata"]["name"] == reference["name"]
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: {} reads {reference}, not rendered",
+                        env.name, external.name
+                    )
+                });
+            assert_eq!(store["spec"]["provider"]["aws"]["region"], json!(region));
+            assert_eq!(
+                store["spec"]["provider"]["aws"]["service"],
+                "SecretsManager"
+            );
+            checked += 1;
+        }
+        // The store authenticates as the controller, whose role the Terraform creates and
+        // lets read this environment's secrets in this region.
+        let policy = document["data"]["aws_iam_policy_document"]["external_secrets"].to_string();
+        assert!(
+            policy.contains(&format!("arn:aws:secretsmanager:{region}:")),
+            "{}: {policy}",
+            env.name
+        );
+    }
+    assert!(checked > 0, "no ExternalSecret in a cloud environment");
+}

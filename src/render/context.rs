@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::project::RUNBOOK_URL_PREFIX;
-use crate::spec::model::{Access, ClusterProvider, Environment, Namespace, Service};
+use crate::spec::model::{
+    Access, ClusterProvider, Environment, Namespace, SecretStoreKind, Service,
+};
 
 /// The port PostgreSQL listens on.
 pub const POSTGRES_PORT: u16 = 5432;
@@ -87,6 +89,13 @@ pub fn environment(env: &Environment) -> Value {
         "delivery": crate::delivery::context(env),
         "storage_class": env.storage_class,
         "secret_store": env.secret_store,
+        // A cloud environment's ClusterSecretStore reads AWS Secrets Manager in its region
+        // as the External Secrets controller, whose IRSA role the Terraform creates.
+        "secret_store_backend": match (env.cluster.provider, &env.cluster.region, env.secret_store.kind) {
+            (ClusterProvider::Eks, Some(region), SecretStoreKind::ClusterSecretStore) =>
+                json!({"service": "SecretsManager", "region": region}),
+            _ => Value::Null,
+        },
         "services": services,
         "postgres": {
             "spec": pg,
