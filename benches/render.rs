@@ -111,20 +111,25 @@ fn main() {
             black_box(daactl::helm::chart(&Variance::of(&rendered), "production").unwrap());
         },
     );
+    // Every artifact family of every environment, as `daactl render` writes them.
+    let render_everything = || {
+        let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
+        let specs = project.load_specs(&[]).unwrap();
+        let rendered = renderer.render_all(&specs).unwrap();
+        for environment in &rendered {
+            black_box(environment.files());
+        }
+        for spec in &specs {
+            black_box(daactl::terraform::files(spec));
+        }
+        black_box(daactl::shared::build(&specs, &rendered).unwrap());
+        (specs, rendered)
+    };
     measure(
         "render 3 environments with manifests, Kustomize, Helm and workflow output",
         200,
         || {
-            let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
-            let specs = project.load_specs(&[]).unwrap();
-            let rendered = renderer.render_all(&specs).unwrap();
-            for environment in &rendered {
-                black_box(environment.files());
-            }
-            for spec in &specs {
-                black_box(daactl::terraform::files(spec));
-            }
-            black_box(daactl::shared::build(&specs, &rendered).unwrap());
+            render_everything();
         },
     );
     let allow = AllowList::embedded().unwrap();
@@ -211,16 +216,7 @@ fn main() {
         "every artifact family of 3 environments + parity + validate (issue 5's figure)",
         200,
         || {
-            let renderer = Renderer::new(TemplateSet::embedded().unwrap()).unwrap();
-            let specs = project.load_specs(&[]).unwrap();
-            let rendered = renderer.render_all(&specs).unwrap();
-            for environment in &rendered {
-                black_box(environment.files());
-            }
-            for spec in &specs {
-                black_box(daactl::terraform::files(spec));
-            }
-            black_box(daactl::shared::build(&specs, &rendered).unwrap());
+            let (specs, rendered) = render_everything();
             let views = parity_views(&rendered);
             validate(&index(rendered), &views, &terraform(&specs));
         },

@@ -222,41 +222,46 @@ fn preview_host(host: &str) -> String {
 
 /// Cluster DNS names: the label before `svc`.
 fn dns_names(text: &str, renamed: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let labels: Vec<&str> = text.split('.').collect();
-    let mut changed = false;
-    let mut out: Vec<String> = Vec::with_capacity(labels.len());
-    for (i, label) in labels.iter().enumerate() {
-        let before_svc = labels.get(i + 1).is_some_and(|next| {
-            next.strip_prefix("svc")
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-        });
-        match renamed(label).filter(|_| i > 0 && before_svc) {
-            Some(to) => {
-                changed = true;
-                out.push(to);
-            }
-            None => out.push((*label).to_owned()),
-        }
-    }
-    changed.then(|| out.join("."))
+    rename_segments(text, '.', renamed, |labels, i| {
+        i > 0
+            && labels.get(i + 1).is_some_and(|next| {
+                next.strip_prefix("svc")
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            })
+    })
 }
 
-/// Istio principals: the segment after `ns`.
+/// Istio principals: the segment between `ns` and `sa`.
 fn principals(text: &str, renamed: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let segments: Vec<&str> = text.split('/').collect();
+    rename_segments(text, '/', renamed, |segments, i| {
+        i > 0 && segments[i - 1] == "ns" && segments.get(i + 1) == Some(&"sa")
+    })
+}
+
+/// `text` split at `separator`, with each segment that `is_namespace` picks (given all
+/// segments and its index) renamed; `None` when nothing was renamed.
+fn rename_segments(
+    text: &str,
+    separator: char,
+    renamed: &dyn Fn(&str) -> Option<String>,
+    is_namespace: impl Fn(&[&str], usize) -> bool,
+) -> Option<String> {
+    let segments: Vec<&str> = text.split(separator).collect();
     let mut changed = false;
-    let mut out: Vec<String> = Vec::with_capacity(segments.len());
-    for (i, segment) in segments.iter().enumerate() {
-        let after_ns = i > 0 && segments[i - 1] == "ns" && segments.get(i + 1) == Some(&"sa");
-        match renamed(segment).filter(|_| after_ns) {
-            Some(to) => {
-                changed = true;
-                out.push(to);
-            }
-            None => out.push((*segment).to_owned()),
-        }
-    }
-    changed.then(|| out.join("/"))
+    let out: Vec<String> = segments
+        .iter()
+        .enumerate()
+        .map(
+            |(i, segment)| match renamed(segment).filter(|_| is_namespace(&segments, i)) {
+                Some(to) => {
+                    changed = true;
+                    to
+                }
+                None => (*segment).to_owned(),
+            },
+        )
+        .collect();
+    changed.then(|| out.join(&separator.to_string()))
 }
 
 /// PromQL `namespace="<namespace>"` matchers, plain or JSON-escaped (`namespace=\"...\"`).
