@@ -742,25 +742,10 @@ fn workload_roles(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str,
         doc.data(
             "aws_iam_policy_document",
             "postgres_backup",
-            json!({
-                "statement": [
-                    {
-                        "effect": "Allow",
-                        "actions": ["s3:ListBucket", "s3:GetBucketLocation"],
-                        "resources": ["${aws_s3_bucket.backups.arn}"],
-                    },
-                    {
-                        "effect": "Allow",
-                        "actions": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                        "resources": ["${aws_s3_bucket.backups.arn}/*"],
-                    },
-                    {
-                        "effect": "Allow",
-                        "actions": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                        "resources": ["${aws_kms_key.storage.arn}"],
-                    },
-                ],
-            }),
+            backup_bucket_access(
+                &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            ),
         );
         doc.resource(
             "aws_iam_role_policy",
@@ -800,25 +785,7 @@ fn workload_roles(doc: &mut Doc, env: &Environment, cloud: &Cloud, region: &str,
         doc.data(
             "aws_iam_policy_document",
             "postgres_restore_verify",
-            json!({
-                "statement": [
-                    {
-                        "effect": "Allow",
-                        "actions": ["s3:ListBucket", "s3:GetBucketLocation"],
-                        "resources": ["${aws_s3_bucket.backups.arn}"],
-                    },
-                    {
-                        "effect": "Allow",
-                        "actions": ["s3:GetObject"],
-                        "resources": ["${aws_s3_bucket.backups.arn}/*"],
-                    },
-                    {
-                        "effect": "Allow",
-                        "actions": ["kms:Decrypt"],
-                        "resources": ["${aws_kms_key.storage.arn}"],
-                    },
-                ],
-            }),
+            backup_bucket_access(&["s3:GetObject"], &["kms:Decrypt"]),
         );
         doc.resource(
             "aws_iam_role_policy",
@@ -1206,4 +1173,28 @@ fn outputs(doc: &mut Doc, env: &Environment) {
         "RTO (REQ-T237): rebuild the cluster in the DR region from this Terraform and restore the latest base backup plus WAL from the replica bucket",
         json!(RECOVERY_TIME_OBJECTIVE),
     );
+}
+
+/// An IAM policy document on the backup bucket: listing it, `object_actions` on its objects
+/// and `key_actions` with the storage key that encrypts them.
+fn backup_bucket_access(object_actions: &[&str], key_actions: &[&str]) -> Value {
+    json!({
+        "statement": [
+            {
+                "effect": "Allow",
+                "actions": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "resources": ["${aws_s3_bucket.backups.arn}"],
+            },
+            {
+                "effect": "Allow",
+                "actions": object_actions,
+                "resources": ["${aws_s3_bucket.backups.arn}/*"],
+            },
+            {
+                "effect": "Allow",
+                "actions": key_actions,
+                "resources": ["${aws_kms_key.storage.arn}"],
+            },
+        ],
+    })
 }
