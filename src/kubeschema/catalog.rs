@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::decide::{Decision, decide};
 use super::error::{KubeSchemaError, KubeSchemaErrorKind};
 use super::removed::{self, Removal};
 use super::schema::{self, Definitions};
@@ -133,6 +134,8 @@ struct Kind {
 pub struct VersionSchemas {
     name: &'static str,
     defs: Definitions,
+    /// Each definition parsed, on first use: what [`decide`] walks.
+    parsed: BTreeMap<&'static str, OnceLock<Option<Value>>>,
     /// apiVersion, then kind.
     kinds: BTreeMap<String, BTreeMap<String, Kind>>,
     /// The API groups Kubernetes itself serves in this version (`""` is the core group).
@@ -181,6 +184,11 @@ impl VersionSchemas {
         }
         Ok(Self {
             name,
+            parsed: file
+                .defs
+                .keys()
+                .map(|&name| (name, OnceLock::new()))
+                .collect(),
             defs: file.defs,
             kinds,
             builtin_groups,
@@ -227,6 +235,11 @@ impl VersionSchemas {
                 Verdict::Invalid(violations)
             };
         }
+        if entry.validator.get().is_none()
+            && self.decide(api_version, kind, &entry.source, object) == Decision::Valid
+        {
+            return Verdict::Valid;
+        }
         let validator = entry
             .validator
             .get_or_init(|| self.compile(api_version, kind, &entry.source));
@@ -247,48 +260,69 @@ impl VersionSchemas {
         }
     }
 
+    /// Walks `object` against its kind's schema without compiling anything (see
+    /// [`decide`]); only an object this cannot call valid needs the compiled validator.
+    fn decide(&self, api_version: &str, kind: &str, source: &Source, object: &Value) -> Decision {
+        let root = match source {
+            Source::Builtin(definition) => self.definition(definition),
+            Source::Crd(file) => crd::schema(file, api_version, kind).ok(),
+            Source::Typed(_) => None,
+        };
+        match root {
+            Some(root) => decide(root, object, &|name| self.definition(name)),
+            None => Decision::Undecided,
+        }
+    }
+
+    /// A definition of this version, parsed on first use.
+    fn definition(&self, name: &str) -> Option<&Value> {
+        let raw = self.defs.get(name)?;
+        self.parsed
+            .get(name)?
+            .get_or_init(|| serde_json::from_str(raw.get()).ok())
+            .as_ref()
+    }
+
     /// Compiles the validators `objects` need and nobody compiled yet, spread over the
-    /// machine's cores, so that the checks which follow find them ready. Compiling is most
-    /// of a cold check, and left to [`Self::check`] it is serial in practice: environments
+    /// machine's cores, so that the checks which follow find them ready. Only an object that
+    /// [`decide`] cannot call valid needs one, so for a valid rendering this compiles
+    /// nothing. Left to [`Self::check`], compiling is serial in practice: environments
     /// checked in parallel hold the same kinds in the same order, so each waits on the
     /// compilation another one started.
     pub fn prepare<'v>(&self, objects: impl IntoIterator<Item = &'v Value>) {
-        let mut seen = BTreeSet::new();
-        let mut pending: Vec<(&str, &str, &Kind)> = Vec::new();
-        for object in objects {
-            let Ok((api_version, kind)) = identify(object) else {
-                continue;
-            };
-            let Some((api_version, kinds)) = self.kinds.get_key_value(api_version) else {
-                continue;
-            };
-            let Some((kind, entry)) = kinds.get_key_value(kind) else {
-                continue;
-            };
-            let compiled = matches!(entry.source, Source::Typed(_))
-                || entry.validator.get().is_some()
-                || self.removal(api_version, kind).is_some();
-            if !compiled && seen.insert((api_version.as_str(), kind.as_str())) {
-                pending.push((api_version, kind, entry));
-            }
-        }
+        let objects: Vec<&Value> = objects.into_iter().collect();
         let next = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism()
             .map_or(1, std::num::NonZero::get)
-            .min(pending.len());
+            .min(objects.len());
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
-                    while let Some(&(api_version, kind, entry)) =
-                        pending.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        entry
-                            .validator
-                            .get_or_init(|| self.compile(api_version, kind, &entry.source));
+                    while let Some(object) = objects.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        self.prepare_one(object);
                     }
                 });
             }
         });
+    }
+
+    /// Compiles the validator of `object`'s kind if it needs one and none is compiled.
+    fn prepare_one(&self, object: &Value) {
+        let Ok((api_version, kind)) = identify(object) else {
+            return;
+        };
+        let Some(entry) = self.kinds.get(api_version).and_then(|k| k.get(kind)) else {
+            return;
+        };
+        let needless = matches!(entry.source, Source::Typed(_))
+            || entry.validator.get().is_some()
+            || self.removal(api_version, kind).is_some()
+            || self.decide(api_version, kind, &entry.source, object) == Decision::Valid;
+        if !needless {
+            entry
+                .validator
+                .get_or_init(|| self.compile(api_version, kind, &entry.source));
+        }
     }
 
     fn compile(&self, api_version: &str, kind: &str, source: &Source) -> Result<Validator, String> {
@@ -309,6 +343,31 @@ impl VersionSchemas {
             format!("Kubernetes {} serves no {kind} in {api_version}", self.name)
         } else {
             format!("no published schema for {api_version} {kind} is vendored")
+        }
+    }
+
+    /// For tests: what [`decide`] makes of `object`, and whether the compiled validator of
+    /// its kind finds it valid (`None` for a kind without a vendored JSON Schema).
+    #[cfg(test)]
+    pub(super) fn decision_and_validator(&self, object: &Value) -> (Decision, Option<bool>) {
+        let (api_version, kind) = identify(object).expect("a test object has apiVersion and kind");
+        let Some(entry) = self.kinds.get(api_version).and_then(|k| k.get(kind)) else {
+            return (Decision::Undecided, None);
+        };
+        let decision = self.decide(api_version, kind, &entry.source, object);
+        let compiled = entry
+            .validator
+            .get_or_init(|| self.compile(api_version, kind, &entry.source));
+        (decision, compiled.as_ref().ok().map(|v| v.is_valid(object)))
+    }
+
+    /// For tests: compiles the validator of `api_version`/`kind`.
+    #[cfg(test)]
+    pub(super) fn compiles(&self, api_version: &str, kind: &str) -> Result<(), String> {
+        let entry = &self.kinds[api_version][kind];
+        match entry.source {
+            Source::Typed(_) => Ok(()),
+            _ => self.compile(api_version, kind, &entry.source).map(drop),
         }
     }
 

@@ -1,11 +1,13 @@
 //! The custom resource schemas vendored under `schemas/crds/`: an index of which file holds
-//! which apiVersion and kind, and the files, each parsed once, on first use, for every
-//! Kubernetes version alike.
+//! which apiVersion and kind, and the files, each kind's schema parsed once, on first use,
+//! for every Kubernetes version alike.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 const INDEX: &str = include_str!("../../schemas/crds/index.json");
 
@@ -37,24 +39,61 @@ pub(super) fn index() -> Result<Index, String> {
     serde_json::from_str(INDEX).map_err(|err| format!("schemas/crds/index.json: {err}"))
 }
 
+/// One vendored file: each kind's schema kept as JSON text until a kind is needed (a file
+/// holds dozens of kinds, a rendering uses a few).
+struct File {
+    /// apiVersion, then kind.
+    kinds: BTreeMap<String, BTreeMap<String, LazySchema>>,
+}
+
+/// A schema's text, and the schema once parsed.
+type LazySchema = (&'static RawValue, OnceLock<Result<Value, String>>);
+
+#[derive(Deserialize)]
+struct FileText {
+    #[serde(borrow)]
+    kinds: BTreeMap<String, BTreeMap<String, &'static RawValue>>,
+}
+
 /// The vendored schema of one custom resource, from the file the index names.
 pub(super) fn schema(file: &str, api_version: &str, kind: &str) -> Result<&'static Value, String> {
-    static PARSED: [OnceLock<Result<Value, String>>; FILES.len()] =
+    static PARSED: [OnceLock<Result<File, String>>; FILES.len()] =
         [const { OnceLock::new() }; FILES.len()];
     let slot = FILES
         .iter()
         .position(|(name, _)| *name == file)
         .ok_or_else(|| format!("schemas/crds/{file}.json is not embedded"))?;
-    let document = PARSED[slot]
+    let parsed = PARSED[slot]
         .get_or_init(|| {
-            serde_json::from_str(FILES[slot].1)
-                .map_err(|err| format!("schemas/crds/{file}.json: {err}"))
+            let text: FileText = serde_json::from_str(FILES[slot].1)
+                .map_err(|err| format!("schemas/crds/{file}.json: {err}"))?;
+            let kinds = text
+                .kinds
+                .into_iter()
+                .map(|(api_version, kinds)| {
+                    let kinds = kinds
+                        .into_iter()
+                        .map(|(kind, raw)| (kind, (raw, OnceLock::new())))
+                        .collect();
+                    (api_version, kinds)
+                })
+                .collect();
+            Ok(File { kinds })
         })
         .as_ref()
         .map_err(Clone::clone)?;
-    document
-        .pointer(&format!("/kinds/{}/{}", escape(api_version), escape(kind)))
-        .ok_or_else(|| format!("schemas/crds/{file}.json has no {api_version} {kind}"))
+    let (raw, value) = parsed
+        .kinds
+        .get(api_version)
+        .and_then(|kinds| kinds.get(kind))
+        .ok_or_else(|| format!("schemas/crds/{file}.json has no {api_version} {kind}"))?;
+    value
+        .get_or_init(|| {
+            serde_json::from_str(raw.get())
+                .map_err(|err| format!("schemas/crds/{file}.json, {api_version} {kind}: {err}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Escapes one JSON pointer segment.

@@ -5,8 +5,10 @@
 //! `docs/decisions/0005-kubernetes-schemas.md`): the built-in kinds of each Kubernetes minor
 //! from kubernetes-validate, custom resources from the npm packages that ship their CRDs'
 //! schemas, and the table of API versions Kubernetes removed. A version's data is parsed on
-//! first use, and each kind's validator is compiled on first use, once, then shared by every
-//! thread.
+//! first use. An object is first walked against its schema with nothing compiled (`decide`),
+//! which settles a valid object; only an object that walk cannot call valid has its kind's
+//! validator compiled (once, then shared by every thread), which finds and words the
+//! violations.
 //!
 //! Strict means: a field the schema does not list is an error (unless the schema leaves that
 //! object open), so is a wrong type and a missing required field.
@@ -27,6 +29,7 @@
 
 mod catalog;
 mod crd;
+mod decide;
 mod error;
 mod message;
 

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::decide;
 use super::*;
 
 fn v133() -> &'static VersionSchemas {
@@ -450,8 +451,7 @@ fn every_vendored_schema_compiles() {
     for version in ["1.28", "1.33"] {
         let schemas = Catalog::embedded().version(version).unwrap();
         for (api_version, kind) in schemas.kinds() {
-            let object = json!({"apiVersion": api_version, "kind": kind});
-            if let Verdict::Unknown { reason } = schemas.check(&object) {
+            if let Err(reason) = schemas.compiles(api_version, kind) {
                 panic!("{version} {api_version} {kind}: {reason}");
             }
         }
@@ -490,4 +490,167 @@ fn version_schemas_are_shared_across_threads() {
             scope.spawn(|| assert_eq!(schemas.check(&deployment()), Verdict::Valid));
         }
     });
+}
+
+/// Every object the repository's environments render, once per apiVersion, kind, namespace
+/// and name.
+fn rendered_objects() -> Vec<Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let specs = crate::project::Project::discover(Some(root), root)
+        .expect("the repository is a project")
+        .load_specs(&[])
+        .expect("the repository's specs load");
+    let renderer = crate::render::Renderer::new(crate::render::TemplateSet::embedded().unwrap())
+        .expect("the templates compile");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut objects = Vec::new();
+    for environment in renderer
+        .render_all(&specs)
+        .expect("the environments render")
+    {
+        for resource in environment.resources {
+            let v = &resource.value;
+            let identity = [
+                &v["apiVersion"],
+                &v["kind"],
+                &v["metadata"]["namespace"],
+                &v["metadata"]["name"],
+            ]
+            .map(|part| {
+                part.as_str()
+                    .unwrap_or_default()
+                    .replace(&environment.environment, "_")
+            });
+            if seen.insert(identity) {
+                objects.push(resource.value);
+            }
+        }
+    }
+    objects
+}
+
+/// The JSON pointer of every value in `value`, the root included.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, sub) in map {
+                pointers(sub, format!("{at}/{}", crd::escape(key)), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, sub) in items.iter().enumerate() {
+                pointers(sub, format!("{at}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
+
+/// Broken (and some still valid) copies of `object`: each value replaced by one of every
+/// type and by boundary values, each field removed, an unknown field added to each object.
+fn mutations(object: &Value) -> Vec<Value> {
+    let replacements = [
+        Value::Null,
+        json!(true),
+        json!(-1),
+        json!(0),
+        json!(2.5),
+        json!(""),
+        json!("x"),
+        json!({}),
+        json!([]),
+        json!(["x"]),
+    ];
+    let mut at = Vec::new();
+    pointers(object, String::new(), &mut at);
+    let mut out = Vec::new();
+    for pointer in at.iter().filter(|p| !p.is_empty()) {
+        for replacement in &replacements {
+            let mut copy = object.clone();
+            let slot = copy.pointer_mut(pointer).unwrap();
+            if slot != replacement {
+                *slot = replacement.clone();
+                out.push(copy);
+            }
+        }
+    }
+    for pointer in &at {
+        let mut copy = object.clone();
+        match copy.pointer_mut(pointer).unwrap() {
+            Value::Object(map) => {
+                let keys: Vec<String> = map.keys().cloned().collect();
+                map.insert("unknownField".into(), json!("x"));
+                out.push(copy);
+                for key in keys {
+                    let mut copy = object.clone();
+                    copy.pointer_mut(pointer)
+                        .unwrap()
+                        .as_object_mut()
+                        .unwrap()
+                        .remove(&key);
+                    out.push(copy);
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                items.push(items[0].clone());
+                out.push(copy);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn every_rendered_object_is_decided_valid_without_compiling() {
+    let schemas = v133();
+    for object in rendered_objects() {
+        let (decision, compiled) = schemas.decision_and_validator(&object);
+        if compiled.is_some() {
+            assert_eq!(
+                decision,
+                decide::Decision::Valid,
+                "{} {}",
+                object["kind"],
+                object["metadata"]["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_walk_agrees_with_the_compiled_validator_wherever_it_decides() {
+    use decide::Decision;
+    let schemas = v133();
+    let (mut valid, mut invalid, mut undecided) = (0, 0, 0);
+    for object in rendered_objects() {
+        for mutant in mutations(&object) {
+            // Another apiVersion or kind is another schema, or none.
+            if mutant["apiVersion"] != object["apiVersion"] || mutant["kind"] != object["kind"] {
+                continue;
+            }
+            let (decision, Some(compiled)) = schemas.decision_and_validator(&mutant) else {
+                continue;
+            };
+            match decision {
+                Decision::Valid => valid += 1,
+                Decision::Invalid => invalid += 1,
+                Decision::Undecided => {
+                    undecided += 1;
+                    continue;
+                }
+            }
+            assert_eq!(
+                decision == Decision::Valid,
+                compiled,
+                "the walk says {decision:?}, the validator {compiled} on {mutant:#}"
+            );
+        }
+    }
+    // The walk must settle nearly every case, broken or not, to be worth having.
+    assert!(
+        valid > 1_000 && invalid > 10_000 && undecided * 20 < valid + invalid,
+        "valid {valid}, invalid {invalid}, undecided {undecided}"
+    );
 }
