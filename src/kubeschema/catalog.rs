@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jsonschema::Validator;
 use serde::Deserialize;
@@ -281,48 +280,6 @@ impl VersionSchemas {
             .get(name)?
             .get_or_init(|| serde_json::from_str(raw.get()).ok())
             .as_ref()
-    }
-
-    /// Compiles the validators `objects` need and nobody compiled yet, spread over the
-    /// machine's cores, so that the checks which follow find them ready. Only an object that
-    /// [`decide`] cannot call valid needs one, so for a valid rendering this compiles
-    /// nothing. Left to [`Self::check`], compiling is serial in practice: environments
-    /// checked in parallel hold the same kinds in the same order, so each waits on the
-    /// compilation another one started.
-    pub fn prepare<'v>(&self, objects: impl IntoIterator<Item = &'v Value>) {
-        let objects: Vec<&Value> = objects.into_iter().collect();
-        let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(objects.len());
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    while let Some(object) = objects.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        self.prepare_one(object);
-                    }
-                });
-            }
-        });
-    }
-
-    /// Compiles the validator of `object`'s kind if it needs one and none is compiled.
-    fn prepare_one(&self, object: &Value) {
-        let Ok((api_version, kind)) = identify(object) else {
-            return;
-        };
-        let Some(entry) = self.kinds.get(api_version).and_then(|k| k.get(kind)) else {
-            return;
-        };
-        let needless = matches!(entry.source, Source::Typed(_))
-            || entry.validator.get().is_some()
-            || self.removal(api_version, kind).is_some()
-            || self.decide(api_version, kind, &entry.source, object) == Decision::Valid;
-        if !needless {
-            entry
-                .validator
-                .get_or_init(|| self.compile(api_version, kind, &entry.source));
-        }
     }
 
     fn compile(&self, api_version: &str, kind: &str, source: &Source) -> Result<Validator, String> {

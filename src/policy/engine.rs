@@ -51,7 +51,6 @@ pub fn validate(targets: &[Target<'_>], settings: &Settings<'_>) -> Report {
     } else {
         judge(settings.file_waivers, settings.today, &codes)
     };
-    prepare_schemas(targets);
     let results = crate::parallel::map(targets, |target| {
         validate_one(target, settings, &codes, &file_waivers)
     });
@@ -93,24 +92,6 @@ pub fn validate(targets: &[Target<'_>], settings: &Settings<'_>) -> Report {
         version: env!("CARGO_PKG_VERSION"),
         environments,
         waiver_findings,
-    }
-}
-
-/// Compiles up front, on every core, the Kubernetes schemas the targets' objects need (see
-/// [`VersionSchemas::prepare`](crate::kubeschema::VersionSchemas::prepare)). A version
-/// that does not load is left to the rules, which report it.
-fn prepare_schemas(targets: &[Target<'_>]) {
-    let versions: std::collections::BTreeSet<&str> =
-        targets.iter().map(|t| t.kubernetes_version).collect();
-    for version in versions {
-        if let Ok(schemas) = crate::kubeschema::Catalog::embedded().version(version) {
-            schemas.prepare(
-                targets
-                    .iter()
-                    .filter(|t| t.kubernetes_version == version)
-                    .flat_map(|t| t.set.manifests.iter().map(|m| &m.value)),
-            );
-        }
     }
 }
 
