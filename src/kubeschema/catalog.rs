@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use super::decide::{Decision, decide};
 use super::error::{KubeSchemaError, KubeSchemaErrorKind};
 use super::removed::{self, Removal};
-use super::schema::{self, Definitions};
+use super::schema::{self, Definitions, LazySchema};
 use super::verdict::{Verdict, Violation};
 use super::version::{self, Minor};
 use super::{crd, message, typed};
@@ -133,8 +133,6 @@ struct Kind {
 pub struct VersionSchemas {
     name: &'static str,
     defs: Definitions,
-    /// Each definition parsed, on first use: what [`decide`] walks.
-    parsed: BTreeMap<&'static str, OnceLock<Option<Value>>>,
     /// apiVersion, then kind.
     kinds: BTreeMap<String, BTreeMap<String, Kind>>,
     /// The API groups Kubernetes itself serves in this version (`""` is the core group).
@@ -183,12 +181,11 @@ impl VersionSchemas {
         }
         Ok(Self {
             name,
-            parsed: file
+            defs: file
                 .defs
-                .keys()
-                .map(|&name| (name, OnceLock::new()))
+                .into_iter()
+                .map(|(name, text)| (name, LazySchema::new(text)))
                 .collect(),
-            defs: file.defs,
             kinds,
             builtin_groups,
             removed,
@@ -275,11 +272,7 @@ impl VersionSchemas {
 
     /// A definition of this version, parsed on first use.
     fn definition(&self, name: &str) -> Option<&Value> {
-        let raw = self.defs.get(name)?;
-        self.parsed
-            .get(name)?
-            .get_or_init(|| serde_json::from_str(raw.get()).ok())
-            .as_ref()
+        self.defs.get(name)?.get().ok()
     }
 
     fn compile(&self, api_version: &str, kind: &str, source: &Source) -> Result<Validator, String> {

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::schema::LazySchema;
+
 const INDEX: &str = include_str!("../../schemas/crds/index.json");
 
 /// Every vendored file, by the name `index.json` gives it.
@@ -46,9 +48,6 @@ struct File {
     kinds: BTreeMap<String, BTreeMap<String, LazySchema>>,
 }
 
-/// A schema's text, and the schema once parsed.
-type LazySchema = (&'static RawValue, OnceLock<Result<Value, String>>);
-
 #[derive(Deserialize)]
 struct FileText {
     #[serde(borrow)]
@@ -73,7 +72,7 @@ pub(super) fn schema(file: &str, api_version: &str, kind: &str) -> Result<&'stat
                 .map(|(api_version, kinds)| {
                     let kinds = kinds
                         .into_iter()
-                        .map(|(kind, raw)| (kind, (raw, OnceLock::new())))
+                        .map(|(kind, text)| (kind, LazySchema::new(text)))
                         .collect();
                     (api_version, kinds)
                 })
@@ -82,18 +81,13 @@ pub(super) fn schema(file: &str, api_version: &str, kind: &str) -> Result<&'stat
         })
         .as_ref()
         .map_err(Clone::clone)?;
-    let (raw, value) = parsed
+    parsed
         .kinds
         .get(api_version)
         .and_then(|kinds| kinds.get(kind))
-        .ok_or_else(|| format!("schemas/crds/{file}.json has no {api_version} {kind}"))?;
-    value
-        .get_or_init(|| {
-            serde_json::from_str(raw.get())
-                .map_err(|err| format!("schemas/crds/{file}.json, {api_version} {kind}: {err}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+        .ok_or_else(|| format!("schemas/crds/{file}.json has no {api_version} {kind}"))?
+        .get()
+        .map_err(|err| format!("schemas/crds/{file}.json, {api_version} {kind}: {err}"))
 }
 
 /// Escapes one JSON pointer segment.

@@ -2,6 +2,7 @@
 //! a kind's validator is compiled from.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -41,9 +42,32 @@ fn refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
-/// A version's definitions, each still JSON text, parsed only when a kind reaches it: most
-/// of the 700 definitions of a version are never needed.
-pub(super) type Definitions = BTreeMap<&'static str, &'static RawValue>;
+/// A schema kept as JSON text, parsed on first use, once, for every thread: most of the 700
+/// definitions of a version, and most kinds of a vendored CRD file, are never needed.
+pub(super) struct LazySchema {
+    text: &'static RawValue,
+    parsed: OnceLock<Result<Value, String>>,
+}
+
+impl LazySchema {
+    pub(super) fn new(text: &'static RawValue) -> Self {
+        Self {
+            text,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The schema, parsed; the parser's message if its text is not JSON.
+    pub(super) fn get(&self) -> Result<&Value, String> {
+        self.parsed
+            .get_or_init(|| serde_json::from_str(self.text.get()).map_err(|err| err.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// A version's definitions, by name, each parsed only when a kind reaches it.
+pub(super) type Definitions = BTreeMap<&'static str, LazySchema>;
 
 /// The definitions `roots` reach in `defs`, themselves included, as a `$defs` map. A name
 /// that `defs` lacks is an error.
@@ -57,11 +81,12 @@ pub(super) fn closure(
         if out.contains_key(&name) {
             continue;
         }
-        let raw = defs
+        let schema = defs
             .get(name.as_str())
-            .ok_or_else(|| format!("no definition `{name}`"))?;
-        let schema: Value =
-            serde_json::from_str(raw.get()).map_err(|err| format!("definition `{name}`: {err}"))?;
+            .ok_or_else(|| format!("no definition `{name}`"))?
+            .get()
+            .map_err(|err| format!("definition `{name}`: {err}"))?
+            .clone();
         let mut reached = Vec::new();
         refs(&schema, &mut reached);
         todo.extend(reached.into_iter().map(str::to_owned));
@@ -116,7 +141,11 @@ mod tests {
             .to_string()
             .into_boxed_str(),
         );
-        let defs: Definitions = serde_json::from_str(text).unwrap();
+        let texts: BTreeMap<&'static str, &'static RawValue> = serde_json::from_str(text).unwrap();
+        let defs: Definitions = texts
+            .into_iter()
+            .map(|(name, text)| (name, LazySchema::new(text)))
+            .collect();
         let reached = closure(&defs, vec!["a".into()]).unwrap();
         assert_eq!(reached.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(
