@@ -7,47 +7,78 @@ use crate::policy::manifest::Manifest;
 use crate::policy::rule::{Check, Context, Rule, RuleMeta};
 
 /// Calls `visit(pointer, key, value)` for every string in `value`, with its JSON pointer
-/// (below `base`) and the object key it is under (for array items, the array's key).
+/// (below the text already in `pointer`) and the object key it is under (for array items,
+/// the array's key). `pointer` is one buffer grown and cut back, so the walk allocates only
+/// when a path is longer than any before it.
 fn walk_strings<'a>(
     value: &'a Value,
-    base: &str,
+    pointer: &mut String,
     key: &str,
     visit: &mut dyn FnMut(&str, &str, &'a str),
 ) {
     match value {
-        Value::String(text) => visit(base, key, text),
+        Value::String(text) => visit(pointer, key, text),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk_strings(item, &format!("{base}/{i}"), key, visit);
+                let depth = push_index(pointer, i);
+                walk_strings(item, pointer, key, visit);
+                pointer.truncate(depth);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                let token = k.replace('~', "~0").replace('/', "~1");
-                walk_strings(v, &format!("{base}/{token}"), k, visit);
+                let depth = push_key(pointer, k);
+                walk_strings(v, pointer, k, visit);
+                pointer.truncate(depth);
             }
         }
         _ => {}
     }
 }
 
-/// Calls `visit(pointer, key)` for every object key in `value`.
-fn walk_keys(value: &Value, base: &str, visit: &mut dyn FnMut(&str, &str)) {
+/// Calls `visit(pointer, key)` for every object key in `value`; `pointer` as for
+/// [`walk_strings`].
+fn walk_keys(value: &Value, pointer: &mut String, visit: &mut dyn FnMut(&str, &str)) {
     match value {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk_keys(item, &format!("{base}/{i}"), visit);
+                let depth = push_index(pointer, i);
+                walk_keys(item, pointer, visit);
+                pointer.truncate(depth);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                let pointer = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
-                visit(&pointer, k);
-                walk_keys(v, &pointer, visit);
+                let depth = push_key(pointer, k);
+                visit(pointer, k);
+                walk_keys(v, pointer, visit);
+                pointer.truncate(depth);
             }
         }
         _ => {}
     }
+}
+
+/// Appends `/key` as an RFC 6901 token; returns the length to cut back to.
+fn push_key(pointer: &mut String, key: &str) -> usize {
+    let depth = pointer.len();
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+    depth
+}
+
+/// Appends `/index`; returns the length to cut back to.
+fn push_index(pointer: &mut String, index: usize) -> usize {
+    use std::fmt::Write as _;
+    let depth = pointer.len();
+    let _ = write!(pointer, "/{index}");
+    depth
 }
 
 /// Annotation keys that bind a workload or Service to a cloud provider.
@@ -114,7 +145,7 @@ impl Rule for CloudDependency {
         for (index, manifest) in cx.set.manifests.iter().enumerate() {
             out.saw();
             let who = manifest.subject();
-            walk_keys(&manifest.value, "", &mut |pointer, key| {
+            walk_keys(&manifest.value, &mut String::new(), &mut |pointer, key| {
                 if CLOUD_KEYS.contains(&key)
                     || CLOUD_KEY_PREFIXES.iter().any(|p| key.starts_with(p))
                 {
@@ -218,22 +249,27 @@ impl Rule for ProductionReference {
         for (index, manifest) in cx.set.manifests.iter().enumerate() {
             out.saw();
             let who = manifest.subject();
-            walk_strings(&manifest.value, "", "", &mut |pointer, key, text| {
-                let reference = REFERENCE_KEYS.contains(&key)
-                    || secret_reference(manifest, pointer)
-                    || looks_like_address(text);
-                if reference && has_segment(text, "production") {
-                    out.fail(
-                        index,
-                        pointer,
-                        format!(
-                            "{who} in environment `{}` refers to production: `{}` is `{text}`",
-                            cx.env.name,
-                            dotted(pointer)
-                        ),
-                    );
-                }
-            });
+            walk_strings(
+                &manifest.value,
+                &mut String::new(),
+                "",
+                &mut |pointer, key, text| {
+                    let reference = REFERENCE_KEYS.contains(&key)
+                        || secret_reference(manifest, pointer)
+                        || looks_like_address(text);
+                    if reference && has_segment(text, "production") {
+                        out.fail(
+                            index,
+                            pointer,
+                            format!(
+                                "{who} in environment `{}` refers to production: `{}` is `{text}`",
+                                cx.env.name,
+                                dotted(pointer)
+                            ),
+                        );
+                    }
+                },
+            );
         }
     }
 }

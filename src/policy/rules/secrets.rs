@@ -2,6 +2,7 @@
 //! manifest, every configuration reference resolves, and secrets arrive from an external
 //! store that is polled often enough for rotation to reach the pods.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -37,8 +38,15 @@ fn variable_reference() -> &'static Regex {
 
 /// Why a literal `value` of a setting named `name` is a secret in the manifest, if it is.
 fn literal_secret(name: &str, value: &str) -> Option<&'static str> {
-    let literal = variable_reference().replace_all(value, "");
-    if url_with_credentials().is_match(&literal) {
+    // The substring tests are exact prefilters (neither pattern matches without them); they
+    // keep the regular expressions off the long values of ConfigMaps such as dashboards.
+    let literal = if value.contains("$(") {
+        variable_reference().replace_all(value, "")
+    } else {
+        Cow::Borrowed(value)
+    };
+    if literal.contains("://") && literal.contains('@') && url_with_credentials().is_match(&literal)
+    {
         return Some("a URL with embedded credentials");
     }
     let upper = name.to_ascii_uppercase();
