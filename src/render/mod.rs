@@ -151,11 +151,59 @@ impl Renderer {
 
     /// Renders every template for `spec`.
     pub fn render(&self, spec: &Spec) -> Result<Rendered, RenderError> {
-        let env_context = context::environment(&spec.environment);
-        let env_value = to_value(&env_context);
         let mut resources: Vec<Resource> = Vec::new();
         // Which template rendered each object, to refuse the same object twice.
         let mut rendered_by: BTreeMap<String, String> = BTreeMap::new();
+        self.each_output(spec, |template, output, fed_by| {
+            for resource in objects(template, output, fed_by)? {
+                let identity = resource.identity();
+                if let Some(first) = rendered_by.insert(identity.clone(), template.display.clone())
+                {
+                    return Err(RenderError {
+                        template: template.display.clone(),
+                        line: 0,
+                        col: 0,
+                        fed_by: fed_by(),
+                        kind: RenderErrorKind::Duplicate { identity, first },
+                    });
+                }
+                resources.push(resource);
+            }
+            Ok(())
+        })?;
+        resources.sort_by(|a, b| {
+            (order::install_rank(&a.kind), &a.namespace, &a.name).cmp(&(
+                order::install_rank(&b.kind),
+                &b.namespace,
+                &b.name,
+            ))
+        });
+        Ok(Rendered {
+            environment: spec.environment.name.clone(),
+            namespaces: spec
+                .environment
+                .namespaces
+                .by_role()
+                .iter()
+                .map(|(role, namespace)| ((*role).to_owned(), namespace.name.clone()))
+                .collect(),
+            resources,
+        })
+    }
+
+    /// Renders each template run for `spec` and hands its text to `visit`, with the
+    /// template and where the run's input came from (built only when asked, for errors).
+    fn each_output(
+        &self,
+        spec: &Spec,
+        mut visit: impl FnMut(
+            &Template,
+            &str,
+            &dyn Fn() -> Option<Box<FedBy>>,
+        ) -> Result<(), RenderError>,
+    ) -> Result<(), RenderError> {
+        let env_context = context::environment(&spec.environment);
+        let env_value = to_value(&env_context);
         for template in self.templates.iter().filter(|t| !t.is_helper()) {
             let runs: Vec<(Option<KeyPath>, minijinja::Value)> = match template.each {
                 Each::Once => vec![(None, context! { env => env_value.clone() })],
@@ -197,41 +245,21 @@ impl Renderer {
                     .get_template(&template.name)
                     .and_then(|t| t.render(ctx))
                     .map_err(|err| engine_error(&self.templates, &err, fed_by()))?;
-                for resource in objects(template, &output, fed_by)? {
-                    let identity = resource.identity();
-                    if let Some(first) =
-                        rendered_by.insert(identity.clone(), template.display.clone())
-                    {
-                        return Err(RenderError {
-                            template: template.display.clone(),
-                            line: 0,
-                            col: 0,
-                            fed_by: fed_by(),
-                            kind: RenderErrorKind::Duplicate { identity, first },
-                        });
-                    }
-                    resources.push(resource);
-                }
+                visit(template, &output, &fed_by)?;
             }
         }
-        resources.sort_by(|a, b| {
-            (order::install_rank(&a.kind), &a.namespace, &a.name).cmp(&(
-                order::install_rank(&b.kind),
-                &b.namespace,
-                &b.name,
-            ))
-        });
-        Ok(Rendered {
-            environment: spec.environment.name.clone(),
-            namespaces: spec
-                .environment
-                .namespaces
-                .by_role()
-                .iter()
-                .map(|(role, namespace)| ((*role).to_owned(), namespace.name.clone()))
-                .collect(),
-            resources,
-        })
+        Ok(())
+    }
+
+    /// The text of every template run for `spec`, before it is parsed.
+    #[cfg(test)]
+    pub(crate) fn outputs(&self, spec: &Spec) -> Result<Vec<String>, RenderError> {
+        let mut outputs = Vec::new();
+        self.each_output(spec, |_, output, _| {
+            outputs.push(output.to_owned());
+            Ok(())
+        })?;
+        Ok(outputs)
     }
 }
 
@@ -284,7 +312,7 @@ fn engine_error(
 fn objects(
     template: &Template,
     output: &str,
-    fed_by: impl Fn() -> Option<Box<FedBy>>,
+    fed_by: &dyn Fn() -> Option<Box<FedBy>>,
 ) -> Result<Vec<Resource>, RenderError> {
     let fail = |kind| RenderError {
         template: template.display.clone(),

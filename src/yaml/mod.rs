@@ -5,6 +5,7 @@
 //! Writing is daactl's own small emitter, because canonical bytes and quoting rules that
 //! satisfy YAML 1.1 and 1.2 readers alike are the point of this tool.
 
+mod block;
 mod emit;
 mod locate;
 mod locate_json;

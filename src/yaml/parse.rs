@@ -43,6 +43,16 @@ impl YamlError {
 /// Parses every document of `text`. Documents that hold nothing (only comments, or `null`)
 /// are dropped, so a template may render zero objects.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
+    // Plain block YAML, which is what templates write, is read by a faster reader that
+    // gives up on anything else; saphyr then reads it or says what is wrong.
+    if let Some(documents) = super::block::parse_stream(text) {
+        return Ok(documents);
+    }
+    saphyr_stream(text)
+}
+
+/// [`parse_stream`] through saphyr only.
+pub(super) fn saphyr_stream(text: &str) -> Result<Vec<Document>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut documents = Vec::new();
     loop {
@@ -153,12 +163,14 @@ fn scalar(text: &str, style: ScalarStyle, mark: &Marker) -> Result<Value, YamlEr
     if style != ScalarStyle::Plain {
         return Ok(Value::String(text.to_owned()));
     }
+    plain_value(text).map_err(|message| YamlError::at(mark, message))
+}
+
+/// The value of the plain scalar `text`, or why it is refused.
+pub(super) fn plain_value(text: &str) -> Result<Value, String> {
     if !is_unambiguous_plain(text) {
-        return Err(YamlError::at(
-            mark,
-            format!(
-                "the plain scalar `{text}` means different things to YAML 1.1 and 1.2 readers; quote it or write it as JSON"
-            ),
+        return Err(format!(
+            "the plain scalar `{text}` means different things to YAML 1.1 and 1.2 readers; quote it or write it as JSON"
         ));
     }
     Ok(match resolve_core(text) {
@@ -167,13 +179,13 @@ fn scalar(text: &str, style: ScalarStyle, mark: &Marker) -> Result<Value, YamlEr
         Resolved::Int => text
             .parse::<i64>()
             .map(Value::from)
-            .map_err(|_| YamlError::at(mark, format!("the integer `{text}` is out of range")))?,
+            .map_err(|_| format!("the integer `{text}` is out of range"))?,
         Resolved::Float => text
             .parse::<f64>()
             .ok()
             .and_then(Number::from_f64)
             .map(Value::Number)
-            .ok_or_else(|| YamlError::at(mark, format!("the number `{text}` is not finite")))?,
+            .ok_or_else(|| format!("the number `{text}` is not finite"))?,
         Resolved::Str | Resolved::Other => Value::String(text.to_owned()),
     })
 }
