@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::path::Path;
+use super::path::{Path, Segment};
 
 /// A value as it is across environments.
 ///
@@ -67,24 +67,38 @@ impl Node {
     /// Every difference, with its path from this node, in document order.
     pub fn differences(&self) -> Vec<(Path, &[Option<Value>])> {
         let mut out = Vec::new();
-        self.collect_differences(Path::root(), &mut out);
+        self.collect_differences(&mut Path::root(), &mut out);
         out
     }
 
-    fn collect_differences<'a>(&'a self, at: Path, out: &mut Vec<(Path, &'a [Option<Value>])>) {
+    /// Walks with one path grown and cut back, copied only where a difference is, and
+    /// never into a part that is the same everywhere.
+    fn collect_differences<'a>(
+        &'a self,
+        at: &mut Path,
+        out: &mut Vec<(Path, &'a [Option<Value>])>,
+    ) {
         match self {
             Node::Same(_) => {}
             Node::Map(entries) => {
                 for (key, node) in entries {
-                    node.collect_differences(at.key(key), out);
+                    if !node.is_same() {
+                        at.0.push(Segment::Key(key.clone()));
+                        node.collect_differences(at, out);
+                        at.0.pop();
+                    }
                 }
             }
             Node::List(items) => {
                 for (index, node) in items.iter().enumerate() {
-                    node.collect_differences(at.index(index), out);
+                    if !node.is_same() {
+                        at.0.push(Segment::Index(index));
+                        node.collect_differences(at, out);
+                        at.0.pop();
+                    }
                 }
             }
-            Node::Differs(values) => out.push((at, values)),
+            Node::Differs(values) => out.push((at.clone(), values)),
         }
     }
 
