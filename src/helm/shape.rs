@@ -67,9 +67,23 @@ pub(super) struct Built {
 
 /// Builds the shape of `resource`.
 pub(super) fn build(variance: &Variance, resource: &VariedResource) -> Result<Built, HelmError> {
+    let mut roles: Vec<&str> = Vec::new();
+    for (role, _) in variance.namespaces.iter().flatten() {
+        if !roles.contains(&role.as_str()) {
+            roles.push(role);
+        }
+    }
+    let names = variance
+        .environments
+        .iter()
+        .chain(variance.namespaces.iter().flatten().map(|(_, name)| name))
+        .map(String::as_str)
+        .collect();
     let mut builder = Builder {
         variance,
         resource,
+        roles,
+        names,
         leaves: Vec::new(),
     };
     let shape = builder
@@ -84,6 +98,11 @@ pub(super) fn build(variance: &Variance, resource: &VariedResource) -> Result<Bu
 struct Builder<'a> {
     variance: &'a Variance,
     resource: &'a VariedResource,
+    /// The roles of every environment, in first-seen order.
+    roles: Vec<&'a str>,
+    /// Every environment's and namespace's name: a string that is none of them is never
+    /// hoisted.
+    names: Vec<&'a str>,
     leaves: Vec<Leaf>,
 }
 
@@ -95,10 +114,7 @@ impl Builder<'_> {
 
     fn node(&mut self, node: &Node, path: &Path, keys: &[String]) -> Result<Shape, HelmErrorKind> {
         match node {
-            Node::Same(value) => {
-                let values = vec![Some(value.clone()); self.resource.present.len()];
-                Ok(self.same(value, &values, path))
-            }
+            Node::Same(value) => Ok(self.same(value, path)),
             Node::Map(entries) => {
                 let mut out = Vec::with_capacity(entries.len());
                 for (key, child) in entries {
@@ -123,8 +139,8 @@ impl Builder<'_> {
     /// A value equal in every environment that renders the object. It is written as it is,
     /// unless it holds the environment's or a namespace's name: in an object that only some
     /// environments render, those names can be the same in all of them.
-    fn same(&self, value: &Value, values: &[Option<Value>], path: &Path) -> Shape {
-        if let Some(source) = self.hoisted(values, path) {
+    fn same(&self, value: &Value, path: &Path) -> Shape {
+        if let Some(source) = self.hoisted(&self.everywhere(value), path) {
             return Shape::Read {
                 source,
                 optional: false,
@@ -136,20 +152,14 @@ impl Builder<'_> {
         match value {
             Value::Object(map) => Shape::Map(
                 map.iter()
-                    .map(|(key, child)| {
-                        let values = vec![Some(child.clone()); values.len()];
-                        (key.clone(), self.same(child, &values, &path.key(key)))
-                    })
+                    .map(|(key, child)| (key.clone(), self.same(child, &path.key(key))))
                     .collect(),
             ),
             Value::Array(items) => Shape::List(
                 items
                     .iter()
                     .enumerate()
-                    .map(|(index, child)| {
-                        let values = vec![Some(child.clone()); values.len()];
-                        self.same(child, &values, &path.index(index))
-                    })
+                    .map(|(index, child)| self.same(child, &path.index(index)))
                     .collect(),
             ),
             _ => Shape::Literal(value.clone()),
@@ -160,9 +170,11 @@ impl Builder<'_> {
     /// name in the environments that render the object.
     fn mentions_names(&self, value: &Value) -> bool {
         match value {
-            Value::String(_) => {
-                let values = vec![Some(value.clone()); self.resource.present.len()];
-                self.hoisted(&values, &Path::root()).is_some()
+            Value::String(text) => {
+                self.names.contains(&text.as_str())
+                    && self
+                        .hoisted(&self.everywhere(value), &Path::root())
+                        .is_some()
             }
             Value::Object(map) => map.values().any(|v| self.mentions_names(v)),
             Value::Array(items) => items.iter().any(|v| self.mentions_names(v)),
@@ -173,10 +185,10 @@ impl Builder<'_> {
     /// `.Values.environment` or `.Values.namespaces.<role>` when every environment that
     /// renders the object holds exactly that name here. A name that is both (an app
     /// namespace named after its environment) is the namespace's where the key says so.
-    fn hoisted(&self, values: &[Option<Value>], path: &Path) -> Option<Source> {
+    fn hoisted(&self, values: &[Option<&Value>], path: &Path) -> Option<Source> {
         let live: Vec<(usize, &str)> = self
             .live()
-            .map(|env| Some((env, values[env].as_ref()?.as_str()?)))
+            .map(|env| Some((env, values[env]?.as_str()?)))
             .collect::<Option<_>>()?;
         if live.is_empty() {
             return None;
@@ -184,7 +196,7 @@ impl Builder<'_> {
         let is_environment = live
             .iter()
             .all(|(env, text)| self.variance.environments[*env] == *text);
-        let role = self.roles().into_iter().find(|role| {
+        let role = self.roles.iter().find(|role| {
             live.iter()
                 .all(|(env, text)| self.variance.namespace(*env, role) == Some(*text))
         });
@@ -195,21 +207,17 @@ impl Builder<'_> {
         let namespace_place = matches!(last, Some("namespace" | "kubernetes.io/metadata.name"))
             || self.is_namespace_name(path);
         match role {
-            Some(role) if namespace_place || !is_environment => Some(Source::Namespace(role)),
+            Some(role) if namespace_place || !is_environment => {
+                Some(Source::Namespace((*role).to_owned()))
+            }
             _ if is_environment => Some(Source::Environment),
             _ => None,
         }
     }
 
-    /// The roles of every environment, in first-seen order.
-    fn roles(&self) -> Vec<String> {
-        let mut roles: Vec<String> = Vec::new();
-        for (role, _) in self.variance.namespaces.iter().flatten() {
-            if !roles.contains(role) {
-                roles.push(role.clone());
-            }
-        }
-        roles
+    /// `value` in every environment.
+    fn everywhere<'v>(&self, value: &'v Value) -> Vec<Option<&'v Value>> {
+        vec![Some(value); self.resource.present.len()]
     }
 
     /// Whether `path` is the name of a Namespace object daactl creates.
@@ -232,9 +240,10 @@ impl Builder<'_> {
             if let Some(first) = live.first()
                 && live.iter().all(|v| v == first)
             {
-                return Ok(self.same(first, values, path));
+                return Ok(self.same(first, path));
             }
-            if let Some(source) = self.hoisted(values, path) {
+            let borrowed: Vec<Option<&Value>> = values.iter().map(Option::as_ref).collect();
+            if let Some(source) = self.hoisted(&borrowed, path) {
                 return Ok(Shape::Read {
                     source,
                     optional: false,
