@@ -6,6 +6,8 @@
 //! deletes a key set to `null`, so a file sets what changed, `null`s what the environment
 //! lacks, and leaves everything else out.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::error::{HelmError, HelmErrorKind};
@@ -202,7 +204,12 @@ pub(super) fn schema(trees: &[Map<String, Value>], groups: &[Group<'_>], referen
     }
     let roots: Vec<Value> = trees.iter().map(|t| Value::Object(t.clone())).collect();
     let roots: Vec<&Value> = roots.iter().collect();
-    let mut root = node_schema(&[], &roots, &notes);
+    // The first note of a key path is its note.
+    let mut by_keys: BTreeMap<&[String], &Note> = BTreeMap::new();
+    for (keys, note) in &notes {
+        by_keys.entry(keys.as_slice()).or_insert(note);
+    }
+    let mut root = node_schema(&mut Vec::new(), &roots, &by_keys);
     if let Value::Object(map) = &mut root {
         let mut head = Map::new();
         head.insert(
@@ -230,8 +237,13 @@ enum Note {
     Leaf(String),
 }
 
-fn node_schema(keys: &[String], values: &[&Value], notes: &[(Vec<String>, Note)]) -> Value {
-    let note = notes.iter().find(|(k, _)| k == keys).map(|(_, n)| n);
+/// The schema of the values at `keys` (a path grown and cut back as the walk descends).
+fn node_schema(
+    keys: &mut Vec<String>,
+    values: &[&Value],
+    notes: &BTreeMap<&[String], &Note>,
+) -> Value {
+    let note = notes.get(keys.as_slice()).copied();
     let mut out = Map::new();
     match note {
         Some(Note::Leaf(description)) => {
@@ -252,9 +264,10 @@ fn node_schema(keys: &[String], values: &[&Value], notes: &[(Vec<String>, Note)]
         if children.len() == maps.len() {
             required.push(json!(key));
         }
-        let mut child_keys = keys.to_vec();
-        child_keys.push(key.clone());
-        properties.insert(key.clone(), node_schema(&child_keys, &children, notes));
+        keys.push(key.clone());
+        let schema = node_schema(keys, &children, notes);
+        keys.pop();
+        properties.insert(key.clone(), schema);
     }
     out.insert("type".into(), json!("object"));
     out.insert("properties".into(), Value::Object(properties));
