@@ -21,6 +21,10 @@ use daactl::project::Project;
 use daactl::render::{Renderer, TemplateSet};
 use daactl::variance::Variance;
 
+// The allocator the `daactl` binary uses (src/main.rs), so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn measure(name: &str, iterations: usize, mut work: impl FnMut()) {
     work(); // warm up lazily compiled patterns and caches
     let mut samples: Vec<Duration> = (0..iterations)
