@@ -238,7 +238,7 @@ impl Builder<'_> {
         if !optional {
             let live: Vec<&Value> = live.into_iter().flatten().collect();
             if let Some(first) = live.first()
-                && live.iter().all(|v| v == first)
+                && live.iter().all(|v| crate::variance::same_value(v, first))
             {
                 return Ok(self.same(first, path));
             }

@@ -191,6 +191,34 @@ impl Variance {
     }
 }
 
+/// Whether `a` equals `b`, as `==` decides, comparing maps entry by entry in order first.
+///
+/// `==` on a `serde_json` map ignores order, so it looks every key up by hash; the renders
+/// of one template hold their keys in the same order, so pairing entries answers almost
+/// every comparison without hashing, and `==` decides only maps whose orders differ.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for ((key_x, value_x), (key_y, value_y)) in x.iter().zip(y) {
+                if key_x != key_y {
+                    return a == b;
+                }
+                if !same_value(value_x, value_y) {
+                    return false;
+                }
+            }
+            true
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        _ => a == b,
+    }
+}
+
 /// The keys of `maps`, each once, in the order they are first seen: how a map compared
 /// across environments orders its entries.
 pub fn keys_in_order<'v>(

@@ -123,7 +123,7 @@ fn compare_among(values: &[Option<&Value>], present: &[bool]) -> Node {
     let Some(first) = live.first() else {
         return differs();
     };
-    if live.iter().all(|v| v == first) {
+    if live.iter().all(|v| super::same_value(v, first)) {
         return Node::Same((*first).clone());
     }
     if live.iter().all(|v| v.is_object()) {

@@ -228,3 +228,31 @@ fn paths_print_as_pointers_and_text() {
         .key("image");
     assert_eq!(list.to_string(), "spec.containers[2].image");
 }
+
+#[test]
+fn same_value_is_equality_whatever_the_key_order() {
+    let pairs = [
+        (
+            json!({"a": 1, "b": [1, {"c": 2}]}),
+            json!({"a": 1, "b": [1, {"c": 2}]}),
+            true,
+        ),
+        (json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}), true),
+        (
+            json!({"x": {"a": 1, "b": 2}}),
+            json!({"x": {"b": 2, "a": 1}}),
+            true,
+        ),
+        (json!({"a": 1, "b": 2}), json!({"b": 2, "a": 3}), false),
+        (json!({"a": 1}), json!({"a": 1, "b": 2}), false),
+        (json!([1, 2]), json!([2, 1]), false),
+        (json!({"a": [1, 2]}), json!({"a": [1, 2, 3]}), false),
+        (json!(1), json!(1.0), false),
+        (json!("1"), json!(1), false),
+    ];
+    for (a, b, equal) in pairs {
+        assert_eq!(same_value(&a, &b), equal, "{a} {b}");
+        assert_eq!(same_value(&a, &b), a == b, "{a} {b}");
+        assert_eq!(same_value(&b, &a), equal, "{b} {a}");
+    }
+}
