@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::render::{Rendered, Resource};
+use crate::project::Project;
+use crate::render::{Rendered, Renderer, Resource, TemplateSet};
+use crate::spec::Spec;
 
 /// `value` as a resource of template `t.yaml.j2`; panics without an identity.
 pub fn object(value: Value) -> Resource {
@@ -20,4 +22,19 @@ pub fn render(env: &str, resources: Vec<Resource>) -> Rendered {
         ],
         resources,
     }
+}
+
+/// The repository's own environments (`environments/*.toml`), loaded and validated.
+pub fn repository_specs() -> Vec<Spec> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    Project::discover(Some(root), root)
+        .expect("the repository is a project")
+        .load_specs(&[])
+        .expect("the repository's specs load")
+}
+
+/// The renderer of the templates built into daactl.
+pub fn repository_renderer() -> Renderer {
+    Renderer::new(TemplateSet::embedded().expect("the templates are embedded"))
+        .expect("the templates compile")
 }

@@ -495,13 +495,8 @@ fn version_schemas_are_shared_across_threads() {
 /// Every object the repository's environments render, once per apiVersion, kind, namespace
 /// and name.
 fn rendered_objects() -> Vec<Value> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let specs = crate::project::Project::discover(Some(root), root)
-        .expect("the repository is a project")
-        .load_specs(&[])
-        .expect("the repository's specs load");
-    let renderer = crate::render::Renderer::new(crate::render::TemplateSet::embedded().unwrap())
-        .expect("the templates compile");
+    let specs = crate::testing::repository_specs();
+    let renderer = crate::testing::repository_renderer();
     let mut seen = std::collections::BTreeSet::new();
     let mut objects = Vec::new();
     for environment in renderer

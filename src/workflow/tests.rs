@@ -5,19 +5,9 @@ use serde_json::{Value, json};
 
 use super::check::{self, Kind};
 use super::*;
-use crate::project::Project;
-use crate::spec::Spec;
-
-fn repo_specs() -> Vec<Spec> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    Project::discover(Some(root), root)
-        .expect("the repository is a project")
-        .load_specs(&[])
-        .expect("the repository's specs load")
-}
 
 fn repo_files() -> BTreeMap<String, String> {
-    let specs = repo_specs();
+    let specs = crate::testing::repository_specs();
     files(&specs.iter().map(|s| &s.environment).collect::<Vec<_>>()).expect("the workflows build")
 }
 
@@ -120,7 +110,7 @@ fn the_services_test_against_the_production_database_images() {
     let files = repo_files();
     let ci = parse(&files["daa-service/ci.yml"]);
     let services = &ci["jobs"]["integration"]["services"];
-    let production = repo_specs()
+    let production = crate::testing::repository_specs()
         .into_iter()
         .find(|s| s.environment.name == "production")
         .unwrap();
@@ -141,7 +131,7 @@ fn the_services_test_against_the_production_database_images() {
 
 #[test]
 fn promotion_environments_with_different_registries_are_refused() {
-    let mut specs = repo_specs();
+    let mut specs = crate::testing::repository_specs();
     let staging = specs
         .iter_mut()
         .find(|s| s.environment.name == "production")
@@ -161,7 +151,7 @@ fn promotion_environments_with_different_registries_are_refused() {
 
 #[test]
 fn a_project_without_staging_and_production_gets_only_the_drift_workflow() {
-    let specs = repo_specs();
+    let specs = crate::testing::repository_specs();
     let production: Vec<&crate::spec::model::Environment> = specs
         .iter()
         .map(|s| &s.environment)
@@ -435,7 +425,7 @@ fn the_release_and_drift_predicates_fail_on_broken_workflows() {
 
 #[test]
 fn the_workflows_do_not_depend_on_the_order_of_the_environments() {
-    let specs = repo_specs();
+    let specs = crate::testing::repository_specs();
     let mut environments: Vec<_> = specs.iter().map(|s| &s.environment).collect();
     let forward = files(&environments).unwrap();
     environments.reverse();
