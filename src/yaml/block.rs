@@ -15,8 +15,9 @@ use serde_json::{Map, Value};
 
 use super::parse::{Document, plain_value};
 
-/// Longest implicit key YAML allows.
-const MAX_KEY: usize = 1024;
+/// Longest key read here. YAML allows implicit keys of up to 1024 characters, quotes
+/// included, and saphyr counts them its own way; longer keys than this are left to it.
+const MAX_KEY: usize = 1000;
 /// Deepest nesting read here; deeper documents are left to saphyr.
 const MAX_DEPTH: usize = 64;
 
@@ -332,6 +333,11 @@ impl<'t> Reader<'t> {
         }
         let mut lines: Vec<&str> = Vec::new();
         while let Some(line) = self.peek() {
+            // A literal running into a last line without a line break: saphyr counts
+            // that line's indentation as one more line break, so it is left to saphyr.
+            if self.at + 1 == self.lines.len() && !line.raw.is_empty() {
+                return None;
+            }
             if line.body.is_empty() {
                 // Spaces beyond the indentation on an empty line are content; leave such
                 // lines (and over-indented leading ones) to saphyr.
@@ -405,7 +411,6 @@ fn split_entry(body: &str) -> Option<(String, &str)> {
                 || key.contains(':')
                 || key.contains(" #")
                 || key.ends_with(' ')
-                || key.len() > MAX_KEY
             {
                 return None;
             }
@@ -415,6 +420,9 @@ fn split_entry(body: &str) -> Option<(String, &str)> {
             }
         }
     };
+    if body.len() - after.len() > MAX_KEY {
+        return None;
+    }
     let rest = after.strip_prefix(':')?;
     if rest.is_empty() {
         return Some((key, rest));

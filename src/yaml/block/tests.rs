@@ -3,13 +3,8 @@ use crate::yaml::parse::saphyr_stream;
 
 /// The text of every template run for the repository's environments.
 fn template_outputs() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let specs = crate::project::Project::discover(Some(root), root)
-        .expect("the repository is a project")
-        .load_specs(&[])
-        .expect("the repository's specs load");
-    let renderer = crate::render::Renderer::new(crate::render::TemplateSet::embedded().unwrap())
-        .expect("the templates compile");
+    let specs = crate::testing::repository_specs();
+    let renderer = crate::testing::repository_renderer();
     let mut outputs: Vec<String> = specs
         .iter()
         .flat_map(|spec| renderer.outputs(spec).expect("the environment renders"))
@@ -77,8 +72,20 @@ fn gives_up_on_what_it_does_not_read() {
         "scalar\n",
         "a: \"\\ud800\"\n",
         "a: [1, ]\n",
+        // Found in review: saphyr reads each differently or refuses it.
+        "a: |\n  x\n  ",
+        "a: |\n  x\n\n  ",
+        "- |\n  x\n  ",
     ] {
         gives_up(text);
+    }
+    for key in [
+        format!("\"{}\": 1\n", "a".repeat(1100)),
+        format!("'{}': 1\n", "a".repeat(1100)),
+        format!("k:\n  \"{}\": 1\n", "a".repeat(1100)),
+        format!("{}: 1\n", "a".repeat(1100)),
+    ] {
+        gives_up(&key);
     }
 }
 
@@ -145,6 +152,9 @@ fn variants(text: &str, mut each: impl FnMut(String)) {
         "{a}",
         "[a, {b: c}]",
     ];
+    // The end of the text: no final line break, or spaces after it.
+    each(text.trim_end_matches('\n').to_owned());
+    each(format!("{text}  "));
     let lines: Vec<&str> = text.split('\n').collect();
     let join = |lines: &[String]| lines.join("\n");
     let edits: Vec<&LineEdit> = vec![
