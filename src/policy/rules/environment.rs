@@ -63,12 +63,10 @@ fn walk_keys(value: &Value, pointer: &mut String, visit: &mut dyn FnMut(&str, &s
 fn push_key(pointer: &mut String, key: &str) -> usize {
     let depth = pointer.len();
     pointer.push('/');
-    for c in key.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
+    if key.contains(['~', '/']) {
+        pointer.push_str(&super::common::token(key));
+    } else {
+        pointer.push_str(key);
     }
     depth
 }
