@@ -14,10 +14,14 @@ Examples:
   daactl validate                        Check every environment against the REQ-T policy
   daactl validate --env production --format sarif > daactl.sarif
   daactl explain REQ-T206                What a requirement asks and which rules enforce it
+  daactl keygen --out release            A signing key pair: release.key and release.pub
+  daactl bundle --env production --key release.key --out daa-production-1.4.0.tar.gz
+  daactl verify daa-production-1.4.0.tar.gz --key release.pub
 
 Exit codes:
   0  success; for `diff`, the committed output is current; for `validate`, no failing finding
-  1  `diff` found drift; `validate` found a finding at or above `--fail-on`
+  1  `diff` found drift; `validate` found a finding at or above `--fail-on`; `bundle` refused
+     an environment that fails validation; `verify` rejected a bundle
   2  error: bad spec, bad template, bad manifest, unknown environment, usage, I/O";
 
 /// Render the DAA platform's Kubernetes manifests from environment specs, and keep the
@@ -171,6 +175,54 @@ Examples:
         check: bool,
     },
 
+    /// Create a signing key pair for bundles: PREFIX.key (mode 0600) and PREFIX.pub
+    #[command(after_help = "\
+The key is ECDSA P-256, the private key PKCS#8 PEM and the public key SPKI PEM: what openssl
+and cosign read. The private key is encrypted (PBES2: scrypt, AES-256-CBC) when the variable
+named by --passphrase-env is set and not empty; it is never printed.
+
+Examples:
+  daactl keygen --out release                       release.key and release.pub
+  DAACTL_KEY_PASSPHRASE=... daactl keygen --out release
+  openssl pkey -in release.key -noout               openssl reads it (add -passin env:VAR if encrypted)")]
+    Keygen(KeygenArgs),
+
+    /// Render, validate and sign one environment as a reproducible release bundle
+    #[command(after_help = "\
+Writes BUNDLE (a gzip'd tar of the environment's files as under rendered/: <env>/,
+kustomize/base/, kustomize/overlays/<env>/, helm/daa/ with values-<env>.yaml, terraform/<env>/,
+and manifest.json with every file's SHA-256), BUNDLE.sig (base64 DER ECDSA P-256 over
+SHA-256, as cosign's sign-blob writes it) and BUNDLE.intoto.jsonl (SLSA v1 provenance in a
+DSSE envelope). Every environment is rendered fresh; the bundle is refused (exit 1, findings
+on stderr) if its environment fails validation at --fail-on high.
+
+The same inputs give the same bytes: entries are sorted, owned by 0:0 with mode 0644 and the
+modification time SOURCE_DATE_EPOCH (default 1980-01-01), and gzip runs with fixed settings.
+
+Examples:
+  daactl bundle --env production --key release.key --out daa-production-1.4.0.tar.gz
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) daactl bundle --env staging --key release.key
+  openssl dgst -sha256 -verify release.pub -signature <(base64 -d BUNDLE.sig) BUNDLE")]
+    Bundle(BundleArgs),
+
+    /// Verify a bundle's signature, provenance and every file; optionally extract it
+    #[command(after_help = "\
+Checks, in order: the signature (BUNDLE.sig) over the bundle's bytes; the provenance
+(BUNDLE.intoto.jsonl), signed with the same key, about this bundle's digest, with the
+manifest's inputs as its materials; the archive (only regular files at safe relative paths,
+no duplicates, no more than --max-size inflated); and every file against manifest.json (no
+file missing, extra or changed). Nothing is written unless everything holds; --extract then
+writes the files into a new or empty folder.
+
+Examples:
+  daactl verify daa-production-1.4.0.tar.gz --key release.pub
+  daactl verify daa-production-1.4.0.tar.gz --key release.pub --extract ./release
+  kubectl kustomize ./release/kustomize/overlays/production
+
+Exit codes: 0 verified, 1 rejected (tampered, wrong key, unsafe archive), 2 error (unreadable
+file, bad key file, usage).")]
+    Verify(VerifyArgs),
+
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:
@@ -320,4 +372,85 @@ pub struct ValidateArgs {
     /// Judge waiver expiry as of this date instead of today (UTC)
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub today: Option<String>,
+}
+
+/// The environment variable holding a private key's passphrase, unless `--passphrase-env`.
+pub const PASSPHRASE_ENV: &str = "DAACTL_KEY_PASSPHRASE";
+
+/// Arguments of `keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Path prefix of the key pair: writes PREFIX.key and PREFIX.pub
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+
+    /// Environment variable whose value encrypts the private key (unset or empty: not encrypted)
+    #[arg(long, value_name = "VAR", default_value = PASSPHRASE_ENV)]
+    pub passphrase_env: String,
+
+    /// Replace existing key files
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The environment to bundle
+    #[arg(long, value_name = "NAME")]
+    pub env: String,
+
+    /// The private key (PEM) that signs the bundle
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// The bundle to write; BUNDLE.sig and BUNDLE.intoto.jsonl go beside it [default: daa-<env>.tar.gz]
+    #[arg(long, value_name = "BUNDLE")]
+    pub out: Option<PathBuf>,
+
+    /// Environment variable holding the private key's passphrase, if it is encrypted
+    #[arg(long, value_name = "VAR", default_value = PASSPHRASE_ENV)]
+    pub passphrase_env: String,
+
+    /// Render with the templates in DIR instead of the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+impl BundleArgs {
+    /// The templates chosen, as a selection of every environment.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            environments: Vec::new(),
+            templates: self.templates.clone(),
+        }
+    }
+}
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle (`.tar.gz`)
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+
+    /// The public key (PEM) it must be signed with
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// The signature [default: BUNDLE.sig]
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+
+    /// The provenance [default: BUNDLE.intoto.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub provenance: Option<PathBuf>,
+
+    /// After verifying, write the files into DIR (new or empty)
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
+
+    /// The most the archive may inflate to, in MiB (a larger one is refused as a bomb)
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_size: u64,
 }

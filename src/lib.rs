@@ -8,6 +8,7 @@
 //! writes the services' CI/CD workflows and the drift workflow from the specs.
 
 pub mod delivery;
+pub mod bundle;
 pub mod diff;
 pub mod gitops;
 pub mod helm;

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match command::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Drift | Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::Drift | Outcome::Findings | Outcome::Rejected) => ExitCode::from(1),
         // A reader that stops early (`daactl render --stdout | head`) is not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {

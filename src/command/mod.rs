@@ -1,5 +1,6 @@
 //! Command handlers: the edge where typed errors become `anyhow` with context.
 
+mod bundle;
 mod diff;
 mod parity;
 mod render;
@@ -25,6 +26,8 @@ pub enum Outcome {
     Drift,
     /// Exit 1: validation found a failing finding.
     Findings,
+    /// Exit 1: a bundle did not verify.
+    Rejected,
 }
 
 /// Settings every command shares.
@@ -91,6 +94,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let project = open(cli.project.as_deref())?;
             runbooks::run(&session, &project, check)
         }
+        Command::Keygen(args) => bundle::keygen(&session, &args),
+        Command::Bundle(args) => {
+            let project = open(cli.project.as_deref())?;
+            bundle::bundle(&session, &project, &args)
+        }
+        Command::Verify(args) => bundle::verify(&session, &args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "daactl", &mut script);
@@ -140,7 +149,16 @@ pub fn load_and_render(
     project: &Project,
     selection: &Selection,
 ) -> Result<(Vec<daactl::spec::Spec>, Vec<Rendered>)> {
-    let templates = match &selection.templates {
+    let templates = template_set(selection)?;
+    let renderer = Renderer::new(templates)?;
+    let specs = project.load_specs(&selection.environments)?;
+    let rendered = renderer.render_all(&specs)?;
+    Ok((specs, rendered))
+}
+
+/// The selection's templates: those of `--templates DIR`, or the built-in ones.
+pub fn template_set(selection: &Selection) -> Result<TemplateSet> {
+    Ok(match &selection.templates {
         Some(dir) => {
             if !dir.is_dir() {
                 bail!(
@@ -151,11 +169,7 @@ pub fn load_and_render(
             TemplateSet::from_dir(dir, &dir.display().to_string())?
         }
         None => TemplateSet::embedded()?,
-    };
-    let renderer = Renderer::new(templates)?;
-    let specs = project.load_specs(&selection.environments)?;
-    let rendered = renderer.render_all(&specs)?;
-    Ok((specs, rendered))
+    })
 }
 
 /// Writes data to standard output; a closed pipe surfaces as an `io::Error`.

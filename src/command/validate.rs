@@ -10,10 +10,12 @@ use daactl::policy::engine::{self, Settings, Target};
 use daactl::policy::explain;
 use daactl::policy::format;
 use daactl::policy::manifest::ManifestSet;
+use daactl::policy::report::Report;
 use daactl::policy::terraform::TerraformSource;
 use daactl::policy::waiver::{self, Date, Waiver};
 use daactl::project::{Project, RENDERED_DIR};
 use daactl::render::Rendered;
+use daactl::spec::Spec;
 use daactl::terraform;
 
 use super::{Outcome, Session, load_and_render, progress, write_stdout};
@@ -85,48 +87,7 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
             .context("no project to render; pass manifest PATHS or run inside a daactl project")?;
         let (specs, rendered) = load_and_render(project, &args.selection)?;
         let parity = parity_views(session, project, args, &rendered)?;
-        // Each environment is validated with the Argo CD objects that deploy it
-        // (`rendered/gitops/`), so REQ-T217/T219/T244 are judged on what is committed.
-        let gitops_dir = format!("{RENDERED_DIR}/{}", gitops::TREE);
-        let sets: Vec<ManifestSet> = specs
-            .iter()
-            .zip(rendered)
-            .map(|(spec, r)| {
-                let delivery = gitops::resources(&spec.environment, &r);
-                let mut set = ManifestSet::from_rendered(r, RENDERED_DIR);
-                set.extend_rendered(&gitops_dir, delivery);
-                set
-            })
-            .collect();
-        // Each cloud environment's Terraform, as `daactl render` commits it.
-        let documents: Vec<Option<TerraformSource>> = specs
-            .iter()
-            .map(|spec| {
-                terraform::document(&spec.environment).map(|doc| {
-                    TerraformSource::rendered(
-                        terraform::path(RENDERED_DIR, &spec.environment.name),
-                        doc,
-                    )
-                })
-            })
-            .collect();
-        let mut targets = Vec::new();
-        for (((spec, set), parity), document) in
-            specs.iter().zip(&sets).zip(&parity).zip(&documents)
-        {
-            Catalog::embedded()
-                .version(&spec.environment.cluster.kubernetes_version)
-                .with_context(|| format!("{}: `cluster.kubernetes_version`", spec.file))?;
-            targets.push(Target {
-                set,
-                env: policy.environment(&spec.environment.name)?,
-                kubernetes_version: &spec.environment.cluster.kubernetes_version,
-                spec_file: Some(&spec.file),
-                parity: parity.as_ref(),
-                terraform: document.as_ref(),
-            });
-        }
-        engine::validate(&targets, &settings)
+        check_renders(&specs, rendered, &parity, &settings)?
     } else {
         let [name] = args.selection.environments.as_slice() else {
             bail!(
@@ -189,6 +150,62 @@ pub fn run(session: &Session, project: Option<&Project>, args: &ValidateArgs) ->
     }
 }
 
+/// Validates fresh renders as `daactl validate` does: each environment with the Argo CD
+/// objects that deploy it (`rendered/gitops/`, so REQ-T217/T219/T244 are judged on what is
+/// committed), its Terraform and its parity view. `specs`, `rendered` and `parity` are in the
+/// same order.
+pub fn check_renders(
+    specs: &[Spec],
+    rendered: Vec<Rendered>,
+    parity: &[Option<EnvironmentParity>],
+    settings: &Settings<'_>,
+) -> Result<Report> {
+    let gitops_dir = format!("{RENDERED_DIR}/{}", gitops::TREE);
+    let sets: Vec<ManifestSet> = specs
+        .iter()
+        .zip(rendered)
+        .map(|(spec, r)| {
+            let delivery = gitops::resources(&spec.environment, &r);
+            let mut set = ManifestSet::from_rendered(r, RENDERED_DIR);
+            set.extend_rendered(&gitops_dir, delivery);
+            set
+        })
+        .collect();
+    // Each cloud environment's Terraform, as `daactl render` commits it.
+    let documents: Vec<Option<TerraformSource>> = specs
+        .iter()
+        .map(|spec| {
+            terraform::document(&spec.environment).map(|doc| {
+                TerraformSource::rendered(terraform::path(RENDERED_DIR, &spec.environment.name), doc)
+            })
+        })
+        .collect();
+    let mut targets = Vec::new();
+    for (((spec, set), parity), document) in specs.iter().zip(&sets).zip(parity).zip(&documents) {
+        Catalog::embedded()
+            .version(&spec.environment.cluster.kubernetes_version)
+            .with_context(|| format!("{}: `cluster.kubernetes_version`", spec.file))?;
+        targets.push(Target {
+            set,
+            env: settings.policy.environment(&spec.environment.name)?,
+            kubernetes_version: &spec.environment.cluster.kubernetes_version,
+            spec_file: Some(&spec.file),
+            parity: parity.as_ref(),
+            terraform: document.as_ref(),
+        });
+    }
+    Ok(engine::validate(&targets, settings))
+}
+
+/// The waivers of the project's waiver file, if it has one.
+pub fn project_waivers(project: &Project) -> Result<Vec<Waiver>> {
+    let path = project.root.join(waiver::WAIVER_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    Ok(waiver::read_file(&path, waiver::WAIVER_FILE)?)
+}
+
 fn load_waivers(project: Option<&Project>, args: &ValidateArgs) -> Result<Vec<Waiver>> {
     if args.no_waivers {
         return Ok(Vec::new());
@@ -198,14 +215,10 @@ fn load_waivers(project: Option<&Project>, args: &ValidateArgs) -> Result<Vec<Wa
     }
     // The project's waivers are about its own environments; manifests named on the
     // command line get only the waivers named with `--waivers`.
-    let Some(project) = project.filter(|_| args.paths.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let path = project.root.join(waiver::WAIVER_FILE);
-    if !path.exists() {
-        return Ok(Vec::new());
+    match project.filter(|_| args.paths.is_empty()) {
+        Some(project) => project_waivers(project),
+        None => Ok(Vec::new()),
     }
-    Ok(waiver::read_file(&path, waiver::WAIVER_FILE)?)
 }
 
 /// `daactl rules`.

@@ -1,0 +1,220 @@
+//! The bundle's container: a tar archive in gzip, written byte for byte the same from the same
+//! files, and read back defensively.
+//!
+//! Writing: ustar entries in path order, each a regular file of mode 0644 owned by 0:0 with
+//! empty owner names and one fixed modification time; no folders, links or extended headers;
+//! gzip with no name, modification time 0, "unknown" operating system and level 9 of the
+//! compressor built into daactl (so the system's gzip never matters).
+//!
+//! Reading: at most [`Limits::max_content`] bytes are ever inflated (a decompression bomb
+//! stops there), and every entry must be a regular file whose path is relative, `/`-separated,
+//! without `.` or `..` components, and not seen before. Reading writes nothing anywhere.
+
+use std::collections::BTreeSet;
+use std::io::{Read as _, Write as _};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+
+/// One file of an archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its `/`-separated relative path.
+    pub path: String,
+    /// Its bytes.
+    pub data: Vec<u8>,
+}
+
+/// How much an archive may hold when read.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most bytes the gzip stream may inflate to (tar headers included).
+    pub max_content: u64,
+    /// The most entries.
+    pub max_entries: usize,
+}
+
+impl Default for Limits {
+    /// 64 MiB and 10,000 entries: a bundle of this project is well under 1 MiB and a few
+    /// hundred files.
+    fn default() -> Self {
+        Limits {
+            max_content: 64 * 1024 * 1024,
+            max_entries: 10_000,
+        }
+    }
+}
+
+/// Why an archive was refused or could not be written.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// Not a gzip stream, or a damaged one.
+    #[error("not a gzip'd tar archive, or a damaged one: {0}")]
+    Gzip(String),
+    /// Inflates to more than the limit.
+    #[error(
+        "the archive inflates to more than {limit} bytes: refused as a possible decompression bomb"
+    )]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// More entries than the limit.
+    #[error("the archive holds more than {limit} entries")]
+    TooManyEntries {
+        /// The limit.
+        limit: usize,
+    },
+    /// The tar structure is damaged.
+    #[error("damaged tar structure: {0}")]
+    Tar(String),
+    /// An entry that is not a regular file.
+    #[error("entry `{path}` is a {kind}, and a bundle holds only regular files")]
+    NotAFile {
+        /// Its path as stored.
+        path: String,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A path that could escape the extraction folder or is not canonical.
+    #[error("entry `{path}` has an unsafe path: {why}")]
+    UnsafePath {
+        /// The path as stored (lossily decoded).
+        path: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The same path twice.
+    #[error("entry `{0}` appears more than once")]
+    Duplicate(String),
+    /// A path too long for a ustar header.
+    #[error("`{0}` is too long for a ustar header (255 bytes, with a name part of 100)")]
+    PathTooLong(String),
+}
+
+/// Writes `entries` (already in the order wanted) as a gzip'd tar, every entry with the
+/// modification time `mtime` (seconds since 1970).
+pub fn write(entries: &[(&str, &[u8])], mtime: u64) -> Result<Vec<u8>, ArchiveError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    for (path, data) in entries {
+        check_path(path.as_bytes())?;
+        let mut header = tar::Header::new_ustar();
+        header
+            .set_path(path)
+            .map_err(|_| ArchiveError::PathTooLong((*path).to_owned()))?;
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(mtime);
+        header.set_cksum();
+        builder
+            .append(&header, *data)
+            .map_err(|err| ArchiveError::Tar(err.to_string()))?;
+    }
+    let tar = builder
+        .into_inner()
+        .map_err(|err| ArchiveError::Tar(err.to_string()))?;
+    let mut gzip = flate2::GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(Vec::with_capacity(tar.len() / 4), Compression::best());
+    gzip.write_all(&tar)
+        .and_then(|()| gzip.finish())
+        .map_err(|err| ArchiveError::Gzip(err.to_string()))
+}
+
+/// Reads a gzip'd tar within `limits`, refusing anything but uniquely named regular files at
+/// safe relative paths. Entries come back in archive order.
+pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, ArchiveError> {
+    let mut tar = Vec::new();
+    GzDecoder::new(bytes)
+        .take(limits.max_content.saturating_add(1))
+        .read_to_end(&mut tar)
+        .map_err(|err| ArchiveError::Gzip(err.to_string()))?;
+    if tar.len() as u64 > limits.max_content {
+        return Err(ArchiveError::TooLarge {
+            limit: limits.max_content,
+        });
+    }
+    let mut archive = tar::Archive::new(tar.as_slice());
+    let mut seen = BTreeSet::new();
+    let mut entries = Vec::new();
+    let tar_error = |err: std::io::Error| ArchiveError::Tar(err.to_string());
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        if entries.len() == limits.max_entries {
+            return Err(ArchiveError::TooManyEntries {
+                limit: limits.max_entries,
+            });
+        }
+        let raw_path = entry.path_bytes().into_owned();
+        let shown = String::from_utf8_lossy(&raw_path).into_owned();
+        let kind = entry.header().entry_type();
+        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+            return Err(ArchiveError::NotAFile {
+                path: shown,
+                kind: kind_name(kind),
+            });
+        }
+        let path = check_path(&raw_path)?;
+        if !seen.insert(path.clone()) {
+            return Err(ArchiveError::Duplicate(path));
+        }
+        let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0).min(1 << 20));
+        entry.read_to_end(&mut data).map_err(tar_error)?;
+        entries.push(Entry { path, data });
+    }
+    Ok(entries)
+}
+
+/// The path as UTF-8 if it is relative, `/`-separated and free of `.`, `..`, empty parts,
+/// backslashes and control characters.
+fn check_path(raw: &[u8]) -> Result<String, ArchiveError> {
+    let unsafe_path = |why| ArchiveError::UnsafePath {
+        path: String::from_utf8_lossy(raw).into_owned(),
+        why,
+    };
+    let path = std::str::from_utf8(raw).map_err(|_| unsafe_path("not UTF-8"))?;
+    if path.is_empty() {
+        return Err(unsafe_path("empty"));
+    }
+    if path.starts_with('/') {
+        return Err(unsafe_path("absolute"));
+    }
+    if path.contains('\\') {
+        return Err(unsafe_path("a backslash, which is a separator on Windows"));
+    }
+    if path.chars().any(char::is_control) {
+        return Err(unsafe_path("a control character"));
+    }
+    if path.len() >= 2 && path.as_bytes()[1] == b':' {
+        return Err(unsafe_path("a drive letter"));
+    }
+    for part in path.split('/') {
+        match part {
+            ".." => return Err(unsafe_path("a `..` component, which leaves the folder")),
+            "." => return Err(unsafe_path("a `.` component")),
+            "" => return Err(unsafe_path("an empty component (`//` or a trailing `/`)")),
+            _ => {}
+        }
+    }
+    Ok(path.to_owned())
+}
+
+fn kind_name(kind: tar::EntryType) -> &'static str {
+    match kind {
+        tar::EntryType::Symlink => "symbolic link",
+        tar::EntryType::Link => "hard link",
+        tar::EntryType::Directory => "folder",
+        tar::EntryType::Char => "character device",
+        tar::EntryType::Block => "block device",
+        tar::EntryType::Fifo => "named pipe",
+        tar::EntryType::GNUSparse => "sparse file",
+        tar::EntryType::XGlobalHeader => "global extended header",
+        _ => "special entry",
+    }
+}

@@ -1,0 +1,386 @@
+//! `daactl keygen`, `daactl bundle` and `daactl verify`.
+
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use daactl::bundle::archive::Limits;
+use daactl::bundle::keys::{PrivateKey, PublicKey};
+use daactl::bundle::manifest::{InputDigest, Inputs, ValidationSummary};
+use daactl::bundle::verify::{Rejection, Verified};
+use daactl::bundle::{self, Description, PROVENANCE_SUFFIX, SIGNATURE_SUFFIX};
+use daactl::policy::catalogue::{Policy, Severity};
+use daactl::policy::engine::Settings;
+use daactl::policy::format;
+use daactl::policy::waiver::{self, Date};
+use daactl::project::Project;
+use daactl::render::Renderer;
+use daactl::{parity, terraform};
+
+use super::validate::{check_renders, project_waivers};
+use super::{Outcome, Session, progress, shared_trees, template_set, write_stdout};
+use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
+
+/// `daactl keygen`: a new key pair, the private key readable by its owner only.
+pub fn keygen(session: &Session, args: &KeygenArgs) -> Result<Outcome> {
+    let private = with_suffix(&args.out, ".key");
+    let public = with_suffix(&args.out, ".pub");
+    if !args.force {
+        for path in [&private, &public] {
+            if path.exists() {
+                bail!(
+                    "{}: error: already exists\n  hint: a key is never overwritten by accident; pass `--force` to replace it",
+                    path.display()
+                );
+            }
+        }
+    }
+    let passphrase = passphrase(&args.passphrase_env);
+    let key = PrivateKey::generate()?;
+    let private_pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
+    let public_pem = key.public_key().to_pem()?;
+    write_files(&[
+        (&private, private_pem.as_bytes(), 0o600),
+        (&public, public_pem.as_bytes(), 0o644),
+    ])?;
+    progress(
+        session,
+        &format!(
+            "wrote {} (private, mode 0600, {}) and {} (public)",
+            private.display(),
+            if passphrase.is_some() {
+                format!("encrypted with the passphrase in ${}", args.passphrase_env)
+            } else {
+                format!(
+                    "NOT encrypted: set ${} to encrypt it",
+                    args.passphrase_env
+                )
+            },
+            public.display()
+        ),
+    );
+    Ok(Outcome::Success)
+}
+
+/// `daactl bundle`: render and validate one environment, then write the bundle, its
+/// signature and its provenance.
+pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result<Outcome> {
+    let environment = &args.env;
+    let key_text = read_text(&args.key, "the private key")?;
+    let key = PrivateKey::from_pem(&key_text, passphrase(&args.passphrase_env).as_ref().map(|p| p.as_str()))
+        .with_context(|| {
+            format!(
+                "{}: cannot use the private key (an encrypted key takes its passphrase from ${})",
+                args.key.display(),
+                args.passphrase_env
+            )
+        })?;
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => PathBuf::from(format!("daa-{environment}.tar.gz")),
+    };
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("`--out` must name a file")?
+        .to_owned();
+
+    // Every environment renders: the Kustomize base and the chart's defaults come from all.
+    let templates = template_set(&args.selection())?;
+    let template_digests: Vec<InputDigest> = templates
+        .templates
+        .iter()
+        .map(|t| InputDigest::of(format!("templates/{}", t.name), t.source.as_bytes()))
+        .collect();
+    let specs = project.load_specs(&[])?;
+    let Some(index) = specs
+        .iter()
+        .position(|s| &s.environment.name == environment)
+    else {
+        project.load_specs(std::slice::from_ref(environment))?;
+        bail!("error: no environment `{environment}`");
+    };
+    let renders = Renderer::new(templates)?.render_all(&specs)?;
+    let trees = shared_trees(project, &specs, &renders)?
+        .context("the shared trees need every environment")?;
+    let files = bundle::contents::environment_files(
+        environment,
+        &renders[index].files(),
+        &terraform::files(&specs[index]),
+        &trees,
+    );
+
+    // Validation, exactly as `daactl validate --env <env>` judges it.
+    let waivers = project_waivers(project)?;
+    let settings = Settings {
+        policy: Policy::embedded(),
+        file_waivers: &waivers,
+        ignore_waivers: false,
+        today: Date::today(),
+    };
+    let parity = parity::environment_views(&renders)?
+        .into_iter()
+        .nth(index)
+        .filter(|_| renders.len() > 1);
+    let spec = &specs[index];
+    let report = check_renders(
+        std::slice::from_ref(spec),
+        vec![renders[index].clone()],
+        &[parity],
+        &settings,
+    )?;
+    let validation = ValidationSummary::of(&report, Severity::High);
+    if !validation.passed {
+        let _ = std::io::stderr().write_all(format::human::render(&report).as_bytes());
+        progress(
+            session,
+            &format!("bundle: refused, `{environment}` does not pass validation (nothing written)"),
+        );
+        return Ok(Outcome::Findings);
+    }
+
+    let inputs = Inputs {
+        specs: specs
+            .iter()
+            .map(|s| InputDigest::of(s.file.clone(), s.source.as_bytes()))
+            .collect(),
+        templates: template_digests,
+        custom_templates: args.templates.is_some(),
+        waivers: waiver_digest(project)?,
+    };
+    let description = Description {
+        environment: environment.clone(),
+        source_commit: source_commit(&project.root),
+        inputs,
+        validation,
+        mtime: source_date_epoch()?,
+    };
+    let built = bundle::build(description, &files)?;
+    let signatures = bundle::sign(&built, &name, &key);
+    let signature_path = with_suffix(&out, SIGNATURE_SUFFIX);
+    let provenance_path = with_suffix(&out, PROVENANCE_SUFFIX);
+    write_files(&[
+        (&out, &built.archive, 0o644),
+        (&signature_path, signatures.signature.as_bytes(), 0o644),
+        (&provenance_path, signatures.provenance.as_bytes(), 0o644),
+    ])?;
+    progress(
+        session,
+        &format!(
+            "{}: {} files of `{environment}`, {} bytes, sha256:{}\n{}: signature\n{}: provenance (in-toto SLSA v1, DSSE)",
+            out.display(),
+            built.manifest.files.len(),
+            built.archive.len(),
+            built.digest,
+            signature_path.display(),
+            provenance_path.display()
+        ),
+    );
+    Ok(Outcome::Success)
+}
+
+/// `daactl verify`: exit 0 only if the signature, the provenance and every file hold.
+pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
+    let key = PublicKey::from_pem(&read_text(&args.key, "the public key")?)
+        .with_context(|| format!("{}: cannot use the public key", args.key.display()))?;
+    let bundle_bytes = std::fs::read(&args.bundle)
+        .with_context(|| format!("{}: cannot read the bundle", args.bundle.display()))?;
+    let signature_path = args
+        .signature
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.bundle, SIGNATURE_SUFFIX));
+    let provenance_path = args
+        .provenance
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.bundle, PROVENANCE_SUFFIX));
+    let signature = read_text(&signature_path, "the signature")?;
+    let provenance = read_text(&provenance_path, "the provenance")?;
+    let limits = Limits {
+        max_content: args.max_size * 1024 * 1024,
+        ..Limits::default()
+    };
+    let verified =
+        match bundle::verify::verify(&bundle_bytes, &signature, &provenance, &key, &limits) {
+            Ok(verified) => verified,
+            Err(rejection) => return rejected(&args.bundle, &rejection),
+        };
+    if let Some(dir) = &args.extract {
+        extract(dir, &verified)?;
+    }
+    let manifest = &verified.manifest;
+    let mut text = format!(
+        "{}: verified\n  sha256:{}\n  environment {}: {} files, rendered by daactl {}{}\n  validation: {} at --fail-on {} ({} objects; {} waived)\n",
+        args.bundle.display(),
+        verified.digest,
+        manifest.environment,
+        manifest.files.len(),
+        manifest.daactl_version,
+        manifest
+            .source_commit
+            .as_ref()
+            .map(|c| format!(" from commit {c}"))
+            .unwrap_or_default(),
+        if manifest.validation.passed {
+            "passed"
+        } else {
+            "FAILED"
+        },
+        manifest.validation.fail_on,
+        manifest.validation.objects,
+        manifest.validation.waived,
+    );
+    if let Some(dir) = &args.extract {
+        text.push_str(&format!(
+            "  extracted {} files into {}\n",
+            verified.files.len() + 1,
+            dir.display()
+        ));
+    }
+    if session.quiet {
+        return Ok(Outcome::Success);
+    }
+    write_stdout(text.as_bytes())?;
+    Ok(Outcome::Success)
+}
+
+fn rejected(bundle: &Path, rejection: &Rejection) -> Result<Outcome> {
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: REJECTED: {rejection}",
+        bundle.display()
+    );
+    Ok(Outcome::Rejected)
+}
+
+/// Writes the verified files into `dir`, which must not exist or be empty: first into a
+/// sibling temporary folder, then renamed into place, so `dir` is complete or absent.
+fn extract(dir: &Path, verified: &Verified) -> Result<()> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)
+            .with_context(|| format!("{}: cannot read the folder", dir.display()))?
+            .next()
+            .is_none();
+        if !empty {
+            bail!(
+                "{}: error: the folder is not empty\n  hint: `--extract` writes into a new or empty folder",
+                dir.display()
+            );
+        }
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let staging = tempfile::Builder::new()
+        .prefix(".daactl-extract-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("{}: cannot create a temporary folder", parent.display()))?;
+    let files = std::iter::once((
+        bundle::manifest::MANIFEST_FILE,
+        verified.manifest_bytes.as_slice(),
+    ))
+    .chain(verified.files.iter().map(|f| (f.path.as_str(), f.data.as_slice())));
+    for (path, data) in files {
+        // Paths were checked when read: relative, no `.` or `..` components.
+        let target = staging.path().join(path);
+        if let Some(folder) = target.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&target)
+            .and_then(|mut file| file.write_all(data))
+            .with_context(|| format!("writing {path}"))?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir(dir).with_context(|| format!("{}: cannot replace", dir.display()))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    Ok(())
+}
+
+/// The passphrase in the environment variable `name`, if set and not empty.
+fn passphrase(name: &str) -> Option<zeroize::Zeroizing<String>> {
+    std::env::var(name)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(zeroize::Zeroizing::new)
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{}: cannot read {what}", path.display()))
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Writes each file through a temporary sibling created with its mode, then renames them all:
+/// a failure leaves no partial file.
+fn write_files(files: &[(&PathBuf, &[u8], u32)]) -> Result<()> {
+    let mut staged = Vec::new();
+    for (path, data, mode) in files {
+        let temporary = with_suffix(path, &format!(".tmp-{}", std::process::id()));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(*mode)
+            .open(&temporary)
+            .and_then(|mut file| file.write_all(data).and_then(|()| file.sync_all()));
+        if let Err(err) = written {
+            let _ = std::fs::remove_file(&temporary);
+            for (temporary, _) in &staged {
+                let _ = std::fs::remove_file(temporary);
+            }
+            return Err(err).with_context(|| format!("{}: cannot write", path.display()));
+        }
+        staged.push((temporary, *path));
+    }
+    for (temporary, path) in &staged {
+        std::fs::rename(temporary, path)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The digest of the project's waiver file, if it has one.
+fn waiver_digest(project: &Project) -> Result<Option<InputDigest>> {
+    let path = project.root.join(waiver::WAIVER_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", waiver::WAIVER_FILE))?;
+    Ok(Some(InputDigest::of(waiver::WAIVER_FILE, &bytes)))
+}
+
+/// The commit checked out at `root`, when it is a git checkout and git is installed.
+fn source_commit(root: &Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(commit)
+}
+
+/// `SOURCE_DATE_EPOCH` (reproducible-builds.org), or [`bundle::DEFAULT_EPOCH`].
+fn source_date_epoch() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) if !text.is_empty() => text.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH=`{text}` is not a number of seconds since 1970")
+        }),
+        _ => Ok(bundle::DEFAULT_EPOCH),
+    }
+}
