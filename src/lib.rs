@@ -7,8 +7,8 @@
 //! `kustomize` writes them as a Kustomize base with one overlay per environment; `workflow`
 //! writes the services' CI/CD workflows and the drift workflow from the specs.
 
-pub mod delivery;
 pub mod bundle;
+pub mod delivery;
 pub mod diff;
 pub mod gitops;
 pub mod helm;

@@ -237,7 +237,9 @@ fn check_line(
             .map(|i| i.path.as_str())
             .next()
             .unwrap_or("their order");
-        return Err(ProvenanceError::Materials(format!("first difference: {differing}")));
+        return Err(ProvenanceError::Materials(format!(
+            "first difference: {differing}"
+        )));
     }
     Ok(())
 }

@@ -1,1 +1,495 @@
-//! Unit tests of bundles.
+//! Unit tests of bundles: keys, the archive's bytes and its defensive reader, provenance and
+//! verification. The command-line round trip, openssl and reproducibility across folders are
+//! in tests/bundle.rs.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::archive::{self, ArchiveError, Limits};
+use super::keys::{KeyError, PrivateKey, PublicKey};
+use super::manifest::{InputDigest, Inputs, MANIFEST_FILE, Manifest, ValidationSummary};
+use super::provenance::{self, ProvenanceError};
+use super::verify::{Rejection, verify};
+use super::{Description, build, sign};
+
+/// A tar entry written by hand, so a test can make what daactl never writes.
+struct Raw<'a> {
+    name: &'a [u8],
+    kind: u8,
+    data: &'a [u8],
+    link: &'a [u8],
+}
+
+fn raw(name: &'static str, data: &'static [u8]) -> Raw<'static> {
+    Raw {
+        name: name.as_bytes(),
+        kind: b'0',
+        data,
+        link: b"",
+    }
+}
+
+/// A ustar archive of `entries`, gzip'd.
+fn raw_tar_gz(entries: &[Raw<'_>]) -> Vec<u8> {
+    let mut tar = Vec::new();
+    for entry in entries {
+        let mut header = [0u8; 512];
+        header[..entry.name.len()].copy_from_slice(entry.name);
+        header[100..107].copy_from_slice(b"0000644");
+        header[108..115].copy_from_slice(b"0000000");
+        header[116..123].copy_from_slice(b"0000000");
+        header[124..135].copy_from_slice(format!("{:011o}", entry.data.len()).as_bytes());
+        header[136..147].copy_from_slice(b"00000000000");
+        header[156] = entry.kind;
+        header[157..157 + entry.link.len()].copy_from_slice(entry.link);
+        header[257..263].copy_from_slice(b"ustar\0");
+        header[263..265].copy_from_slice(b"00");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend_from_slice(&header);
+        tar.extend_from_slice(entry.data);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.resize(tar.len() + 1024, 0);
+    gzip(&tar)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn files() -> BTreeMap<String, Vec<u8>> {
+    [
+        ("production/app/deployment-api.yaml", "kind: Deployment\n"),
+        ("kustomize/base/kustomization.yaml", "resources: []\n"),
+        ("terraform/production/main.tf.json", "{}\n"),
+    ]
+    .into_iter()
+    .map(|(p, t)| (p.to_owned(), t.as_bytes().to_vec()))
+    .collect()
+}
+
+fn description() -> Description {
+    Description {
+        environment: "production".to_owned(),
+        source_commit: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+        inputs: Inputs {
+            specs: vec![InputDigest::of(
+                "environments/production.toml",
+                b"[environment]\n",
+            )],
+            templates: vec![InputDigest::of(
+                "templates/deployment.yaml.j2",
+                b"kind: x\n",
+            )],
+            custom_templates: false,
+            waivers: None,
+        },
+        validation: ValidationSummary {
+            passed: true,
+            fail_on: "high".to_owned(),
+            objects: 1,
+            findings: BTreeMap::new(),
+            waived: 0,
+            unknown: 0,
+            requirements: BTreeMap::new(),
+        },
+        mtime: super::DEFAULT_EPOCH,
+    }
+}
+
+/// A signed bundle of [`files`]: archive, signature text, provenance text, public key.
+fn signed(key: &PrivateKey) -> (Vec<u8>, String, String, PublicKey) {
+    let bundle = build(description(), &files()).unwrap();
+    let signatures = sign(&bundle, "daa-production.tar.gz", key);
+    (
+        bundle.archive,
+        signatures.signature,
+        signatures.provenance,
+        key.public_key(),
+    )
+}
+
+#[test]
+fn pae_is_the_dsse_specifications_encoding() {
+    // The example of the DSSE protocol document.
+    assert_eq!(
+        provenance::pae("http://example.com/HelloWorld", b"hello world"),
+        b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+    );
+    // Lengths count bytes, not characters.
+    assert_eq!(
+        provenance::pae("t", "é".as_bytes()),
+        "DSSEv1 1 t 2 é".as_bytes()
+    );
+}
+
+#[test]
+fn keys_round_trip_through_pem_and_sign() {
+    let key = PrivateKey::generate().unwrap();
+    let plain = key.to_pem(None).unwrap();
+    assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    let again = PrivateKey::from_pem(&plain, None).unwrap();
+    let public = PublicKey::from_pem(&key.public_key().to_pem().unwrap()).unwrap();
+    let signature = again.sign(b"message");
+    assert!(public.verifies(b"message", &signature));
+    assert!(!public.verifies(b"messagf", &signature));
+    assert!(!public.verifies(b"message", b"not DER"));
+    // RFC 6979: the same key and message give the same signature.
+    assert_eq!(signature, key.sign(b"message"));
+    let other = PrivateKey::generate().unwrap().public_key();
+    assert!(!other.verifies(b"message", &signature));
+    assert_ne!(other.id(), public.id());
+    assert_eq!(public.id().len(), 64);
+}
+
+#[test]
+fn an_encrypted_key_needs_its_passphrase() {
+    let key = PrivateKey::generate().unwrap();
+    let encrypted = key.to_pem(Some("correct horse")).unwrap();
+    assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+    assert!(matches!(
+        PrivateKey::from_pem(&encrypted, None),
+        Err(KeyError::NeedsPassphrase)
+    ));
+    assert!(matches!(
+        PrivateKey::from_pem(&encrypted, Some("wrong")),
+        Err(KeyError::WrongPassphrase)
+    ));
+    let opened = PrivateKey::from_pem(&encrypted, Some("correct horse")).unwrap();
+    assert!(key.public_key().verifies(b"m", &opened.sign(b"m")));
+    assert!(matches!(
+        PrivateKey::from_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            None
+        ),
+        Err(KeyError::NotPrivateKey)
+    ));
+    assert!(matches!(
+        PublicKey::from_pem(&key.to_pem(None).unwrap()),
+        Err(KeyError::NotPublicKey)
+    ));
+    // No key material in what Debug prints.
+    assert_eq!(format!("{key:?}"), "PrivateKey(..)");
+}
+
+#[test]
+fn the_archive_is_deterministic_and_canonical() {
+    let entries: Vec<(&str, &[u8])> = vec![("a/b.yaml", b"x: 1\n"), ("c.json", b"{}\n")];
+    let first = archive::write(&entries, 1_700_000_000).unwrap();
+    assert_eq!(first, archive::write(&entries, 1_700_000_000).unwrap());
+    assert_ne!(first, archive::write(&entries, 1_700_000_001).unwrap());
+    // gzip header: no name, mtime 0, maximum compression flag, OS unknown.
+    assert_eq!(&first[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255]);
+    let tar = gunzip(&first);
+    let mut reader = tar::Archive::new(tar.as_slice());
+    for entry in reader.entries().unwrap() {
+        let entry = entry.unwrap();
+        let header = entry.header();
+        assert_eq!(header.mode().unwrap(), 0o644);
+        assert_eq!((header.uid().unwrap(), header.gid().unwrap()), (0, 0));
+        assert_eq!(header.mtime().unwrap(), 1_700_000_000);
+        assert_eq!(header.username().unwrap(), Some(""));
+        assert!(header.as_ustar().is_some());
+    }
+    let read = archive::read(&first, &Limits::default()).unwrap();
+    let paths: Vec<_> = read.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["a/b.yaml", "c.json"]);
+    assert_eq!(read[0].data, b"x: 1\n");
+    assert!(matches!(
+        archive::write(&[("../x", b"")], 0),
+        Err(ArchiveError::UnsafePath { .. })
+    ));
+}
+
+#[test]
+fn the_reader_refuses_hostile_archives() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "dot-dot",
+            raw_tar_gz(&[raw("../escape.yaml", b"x")]),
+            "`..` component",
+        ),
+        (
+            "nested dot-dot",
+            raw_tar_gz(&[raw("a/../../escape", b"x")]),
+            "`..` component",
+        ),
+        (
+            "absolute",
+            raw_tar_gz(&[raw("/etc/cron.d/x", b"x")]),
+            "absolute",
+        ),
+        ("dot", raw_tar_gz(&[raw("./a", b"x")]), "`.` component"),
+        (
+            "empty component",
+            raw_tar_gz(&[raw("a//b", b"x")]),
+            "empty component",
+        ),
+        (
+            "backslash",
+            raw_tar_gz(&[raw("a\\..\\b", b"x")]),
+            "backslash",
+        ),
+        ("drive", raw_tar_gz(&[raw("C:evil", b"x")]), "drive letter"),
+        (
+            "symlink",
+            raw_tar_gz(&[Raw {
+                name: b"link",
+                kind: b'2',
+                data: b"",
+                link: b"/etc/passwd",
+            }]),
+            "symbolic link",
+        ),
+        (
+            "hard link",
+            raw_tar_gz(&[
+                raw("a", b"x"),
+                Raw {
+                    name: b"b",
+                    kind: b'1',
+                    data: b"",
+                    link: b"a",
+                },
+            ]),
+            "hard link",
+        ),
+        (
+            "folder",
+            raw_tar_gz(&[Raw {
+                name: b"dir/",
+                kind: b'5',
+                data: b"",
+                link: b"",
+            }]),
+            "folder",
+        ),
+        (
+            "duplicate",
+            raw_tar_gz(&[raw("a", b"1"), raw("a", b"2")]),
+            "more than once",
+        ),
+        ("not gzip", b"plain text".to_vec(), "not a gzip'd tar"),
+    ];
+    for (name, bytes, expected) in cases {
+        let error = archive::read(&bytes, &Limits::default())
+            .expect_err(name)
+            .to_string();
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+    let truncated = {
+        let whole = raw_tar_gz(&[raw("a", &[7; 4096])]);
+        whole[..whole.len() / 2].to_vec()
+    };
+    assert!(archive::read(&truncated, &Limits::default()).is_err());
+}
+
+#[test]
+fn the_reader_stops_at_its_limits() {
+    // 8 MiB of zeros compress to a few kilobytes: a small decompression bomb.
+    static ZEROS: [u8; 8 << 20] = [0; 8 << 20];
+    let bomb = raw_tar_gz(&[raw("big", &ZEROS)]);
+    assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+    let small = Limits {
+        max_content: 1 << 20,
+        max_entries: 10,
+    };
+    assert_eq!(
+        archive::read(&bomb, &small),
+        Err(ArchiveError::TooLarge { limit: 1 << 20 })
+    );
+    assert!(archive::read(&bomb, &Limits::default()).is_ok());
+    let many: Vec<Raw<'_>> = (0..11)
+        .map(|i| Raw {
+            name: Box::leak(format!("f{i}").into_bytes().into_boxed_slice()),
+            kind: b'0',
+            data: b"",
+            link: b"",
+        })
+        .collect();
+    assert_eq!(
+        archive::read(&raw_tar_gz(&many), &small),
+        Err(ArchiveError::TooManyEntries { limit: 10 })
+    );
+}
+
+#[test]
+fn a_signed_bundle_verifies_with_its_files() {
+    let key = PrivateKey::generate().unwrap();
+    let (archive, signature, provenance, public) = signed(&key);
+    let verified = verify(
+        &archive,
+        &signature,
+        &provenance,
+        &public,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(verified.manifest.environment, "production");
+    let got: BTreeMap<String, Vec<u8>> = verified
+        .files
+        .into_iter()
+        .map(|e| (e.path, e.data))
+        .collect();
+    assert_eq!(got, files());
+    // The manifest lists every file with its size and digest; the archive holds it first.
+    let manifest = Manifest::from_bytes(&verified.manifest_bytes).unwrap();
+    assert_eq!(manifest.files.len(), 3);
+    assert_eq!(manifest.files[0].path, "kustomize/base/kustomization.yaml");
+    assert_eq!(manifest.files[0].size, 14);
+    let entries = archive::read(&archive, &Limits::default()).unwrap();
+    assert_eq!(entries[0].path, MANIFEST_FILE);
+}
+
+#[test]
+fn verification_rejects_each_kind_of_tampering() {
+    let key = PrivateKey::generate().unwrap();
+    let (archive, signature, provenance, public) = signed(&key);
+    let limits = Limits::default();
+    // Any change to the bundle's bytes breaks the signature.
+    let mut flipped = archive.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 1;
+    assert_eq!(
+        verify(&flipped, &signature, &provenance, &public, &limits).unwrap_err(),
+        Rejection::Signature
+    );
+    // Another key.
+    let other = PrivateKey::generate().unwrap().public_key();
+    assert_eq!(
+        verify(&archive, &signature, &provenance, &other, &limits).unwrap_err(),
+        Rejection::Signature
+    );
+    // A signature that is not base64 DER.
+    assert_eq!(
+        verify(&archive, "!!", &provenance, &public, &limits).unwrap_err(),
+        Rejection::SignatureFormat
+    );
+    // The provenance of another bundle, validly signed.
+    let mut changed = files();
+    changed.insert("extra.yaml".to_owned(), b"x\n".to_vec());
+    let other_bundle = build(description(), &changed).unwrap();
+    let other_provenance = sign(&other_bundle, "other.tar.gz", &key).provenance;
+    assert!(matches!(
+        verify(&archive, &signature, &other_provenance, &public, &limits).unwrap_err(),
+        Rejection::Provenance(ProvenanceError::Subject { .. })
+    ));
+    // The provenance signed by another key, or damaged.
+    let stranger = sign(
+        &build(description(), &files()).unwrap(),
+        "daa-production.tar.gz",
+        &PrivateKey::generate().unwrap(),
+    );
+    assert_eq!(
+        verify(&archive, &signature, &stranger.provenance, &public, &limits).unwrap_err(),
+        Rejection::Provenance(ProvenanceError::Signature)
+    );
+    let damaged = provenance.replacen("\"payload\":\"", "\"payload\":\"A", 1);
+    assert!(matches!(
+        verify(&archive, &signature, &damaged, &public, &limits).unwrap_err(),
+        Rejection::Provenance(_)
+    ));
+    assert!(matches!(
+        verify(&archive, &signature, "", &public, &limits).unwrap_err(),
+        Rejection::Provenance(ProvenanceError::Envelope(_))
+    ));
+}
+
+/// Someone holding the key re-signs a changed archive: the manifest still catches what the
+/// change did to the files, and the provenance what it did to the inputs.
+#[test]
+fn a_resigned_archive_must_still_match_its_manifest() {
+    let key = PrivateKey::generate().unwrap();
+    let public = key.public_key();
+    let limits = Limits::default();
+    let bundle = build(description(), &files()).unwrap();
+    let manifest = bundle.manifest.to_bytes();
+    let resign = |entries: &[(&str, &[u8])]| {
+        let archive = archive::write(entries, 0).unwrap();
+        let digest = super::sha256_hex(&archive);
+        let statement = provenance::statement("x.tar.gz", &digest, &bundle.manifest);
+        (
+            STANDARD.encode(key.sign(&archive)),
+            provenance::envelope_line(&statement, &key),
+            archive,
+        )
+    };
+    let cases: Vec<(&str, Vec<(&str, &[u8])>, &str)> = vec![
+        (
+            "changed content",
+            vec![
+                (MANIFEST_FILE, &manifest),
+                ("kustomize/base/kustomization.yaml", b"resources: [x]\n"),
+                ("production/app/deployment-api.yaml", b"kind: Deployment\n"),
+                ("terraform/production/main.tf.json", b"{}\n"),
+            ],
+            "kustomize/base/kustomization.yaml: changed",
+        ),
+        (
+            "extra file",
+            vec![
+                (MANIFEST_FILE, &manifest),
+                ("evil.yaml", b"x"),
+                ("kustomize/base/kustomization.yaml", b"resources: []\n"),
+                ("production/app/deployment-api.yaml", b"kind: Deployment\n"),
+                ("terraform/production/main.tf.json", b"{}\n"),
+            ],
+            "evil.yaml: not in the manifest",
+        ),
+        (
+            "missing file",
+            vec![
+                (MANIFEST_FILE, &manifest),
+                ("kustomize/base/kustomization.yaml", b"resources: []\n"),
+                ("production/app/deployment-api.yaml", b"kind: Deployment\n"),
+            ],
+            "terraform/production/main.tf.json: listed in the manifest but missing",
+        ),
+        (
+            "no manifest",
+            vec![("kustomize/base/kustomization.yaml", b"resources: []\n")],
+            "manifest.json: missing",
+        ),
+    ];
+    for (name, entries, expected) in cases {
+        let (signature, provenance, archive) = resign(&entries);
+        let error = verify(&archive, &signature, &provenance, &public, &limits)
+            .expect_err(name)
+            .to_string();
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+    // A manifest whose inputs were changed no longer matches the provenance's materials.
+    let mut forged = bundle.manifest.clone();
+    forged.inputs.specs[0].sha256 = "0".repeat(64);
+    let forged_bytes = forged.to_bytes();
+    let archive = archive::write(&[(MANIFEST_FILE, &forged_bytes)], 0).unwrap();
+    let digest = super::sha256_hex(&archive);
+    let statement = provenance::statement("x.tar.gz", &digest, &bundle.manifest);
+    let error = verify(
+        &archive,
+        &STANDARD.encode(key.sign(&archive)),
+        &provenance::envelope_line(&statement, &key),
+        &public,
+        &limits,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, Rejection::Provenance(ProvenanceError::Materials(_))),
+        "{error}"
+    );
+}

@@ -53,10 +53,7 @@ pub fn keygen(session: &Session, args: &KeygenArgs) -> Result<Outcome> {
             if passphrase.is_some() {
                 format!("encrypted with the passphrase in ${}", args.passphrase_env)
             } else {
-                format!(
-                    "NOT encrypted: set ${} to encrypt it",
-                    args.passphrase_env
-                )
+                format!("NOT encrypted: set ${} to encrypt it", args.passphrase_env)
             },
             public.display()
         ),
@@ -69,14 +66,19 @@ pub fn keygen(session: &Session, args: &KeygenArgs) -> Result<Outcome> {
 pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result<Outcome> {
     let environment = &args.env;
     let key_text = read_text(&args.key, "the private key")?;
-    let key = PrivateKey::from_pem(&key_text, passphrase(&args.passphrase_env).as_ref().map(|p| p.as_str()))
-        .with_context(|| {
-            format!(
-                "{}: cannot use the private key (an encrypted key takes its passphrase from ${})",
-                args.key.display(),
-                args.passphrase_env
-            )
-        })?;
+    let key = PrivateKey::from_pem(
+        &key_text,
+        passphrase(&args.passphrase_env)
+            .as_ref()
+            .map(|p| p.as_str()),
+    )
+    .with_context(|| {
+        format!(
+            "{}: cannot use the private key (an encrypted key takes its passphrase from ${})",
+            args.key.display(),
+            args.passphrase_env
+        )
+    })?;
     let out = match &args.out {
         Some(out) => out.clone(),
         None => PathBuf::from(format!("daa-{environment}.tar.gz")),
@@ -281,7 +283,12 @@ fn extract(dir: &Path, verified: &Verified) -> Result<()> {
         bundle::manifest::MANIFEST_FILE,
         verified.manifest_bytes.as_slice(),
     ))
-    .chain(verified.files.iter().map(|f| (f.path.as_str(), f.data.as_slice())));
+    .chain(
+        verified
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.data.as_slice())),
+    );
     for (path, data) in files {
         // Paths were checked when read: relative, no `.` or `..` components.
         let target = staging.path().join(path);

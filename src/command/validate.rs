@@ -176,7 +176,10 @@ pub fn check_renders(
         .iter()
         .map(|spec| {
             terraform::document(&spec.environment).map(|doc| {
-                TerraformSource::rendered(terraform::path(RENDERED_DIR, &spec.environment.name), doc)
+                TerraformSource::rendered(
+                    terraform::path(RENDERED_DIR, &spec.environment.name),
+                    doc,
+                )
             })
         })
         .collect();
