@@ -16,6 +16,17 @@ fn validate(args: &[&str]) -> (i32, String, String) {
     outcome(&daactl(&repo(), &all))
 }
 
+/// A waiver scoped to other environments is not "unused" in a run of one environment:
+/// development alone validates clean although every waiver of daactl-waivers.toml names
+/// production and staging.
+#[test]
+fn each_environment_alone_validates_with_no_failing_finding() {
+    for env in ["development", "staging", "production"] {
+        let (code, stdout, stderr) = validate(&["--env", env, "-q"]);
+        assert_eq!(code, 0, "{env}: {stdout}{stderr}");
+    }
+}
+
 #[test]
 fn the_repositorys_own_environments_validate_with_no_failing_finding() {
     let (code, stdout, stderr) = validate(&["--format", "json"]);

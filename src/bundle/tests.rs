@@ -3,7 +3,7 @@
 //! in tests/bundle.rs.
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -14,55 +14,7 @@ use super::manifest::{InputDigest, Inputs, MANIFEST_FILE, Manifest, ValidationSu
 use super::provenance::{self, ProvenanceError};
 use super::verify::{Rejection, verify};
 use super::{Description, build, sign};
-
-/// A tar entry written by hand, so a test can make what daactl never writes.
-struct Raw<'a> {
-    name: &'a [u8],
-    kind: u8,
-    data: &'a [u8],
-    link: &'a [u8],
-}
-
-fn raw(name: &'static str, data: &'static [u8]) -> Raw<'static> {
-    Raw {
-        name: name.as_bytes(),
-        kind: b'0',
-        data,
-        link: b"",
-    }
-}
-
-/// A ustar archive of `entries`, gzip'd.
-fn raw_tar_gz(entries: &[Raw<'_>]) -> Vec<u8> {
-    let mut tar = Vec::new();
-    for entry in entries {
-        let mut header = [0u8; 512];
-        header[..entry.name.len()].copy_from_slice(entry.name);
-        header[100..107].copy_from_slice(b"0000644");
-        header[108..115].copy_from_slice(b"0000000");
-        header[116..123].copy_from_slice(b"0000000");
-        header[124..135].copy_from_slice(format!("{:011o}", entry.data.len()).as_bytes());
-        header[136..147].copy_from_slice(b"00000000000");
-        header[156] = entry.kind;
-        header[157..157 + entry.link.len()].copy_from_slice(entry.link);
-        header[257..263].copy_from_slice(b"ustar\0");
-        header[263..265].copy_from_slice(b"00");
-        header[148..156].copy_from_slice(b"        ");
-        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-        header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        tar.extend_from_slice(&header);
-        tar.extend_from_slice(entry.data);
-        tar.resize(tar.len().div_ceil(512) * 512, 0);
-    }
-    tar.resize(tar.len() + 1024, 0);
-    gzip(&tar)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
+use crate::testing::tar::{Raw, raw, raw_tar_gz};
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -429,7 +381,8 @@ fn a_resigned_archive_must_still_match_its_manifest() {
             archive,
         )
     };
-    let cases: Vec<(&str, Vec<(&str, &[u8])>, &str)> = vec![
+    type Entries<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Entries<'_>, &str)> = vec![
         (
             "changed content",
             vec![

@@ -67,7 +67,12 @@ pub fn validate(targets: &[Target<'_>], settings: &Settings<'_>) -> Report {
         let WaiverSource::File { location } = &judged.waiver.source else {
             continue;
         };
-        for (code, message) in judged.own_findings(used) {
+        // A waiver of environments this run does not validate (`--env`) cannot be judged
+        // unused by it.
+        let environments = &judged.waiver.environments;
+        let in_run =
+            environments.is_empty() || targets.iter().any(|t| environments.contains(&t.env.name));
+        for (code, message) in judged.own_findings(used || !in_run) {
             let meta = registry::meta(code).expect("waiver rules are registered");
             waiver_findings.push(Finding {
                 code: meta.code,
