@@ -6,6 +6,9 @@
 # `node`, `kube`, `shellcheck` and `prom` (tests read $DAACTL_TOOLS, which scripts/test.sh sets
 # to that view).
 set -euo pipefail
+# The installers run inside `$(install_pinned ...)`; without this, bash drops `-e` there, so a
+# failed download would still be marked complete and cached as an empty tool folder.
+shopt -s inherit_errexit
 cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
 tools="${DAACTL_TOOLS_CACHE:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
 mkdir -p "$tools"
