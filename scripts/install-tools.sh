@@ -3,9 +3,12 @@
 # outside the checkout so fresh clones on the same machine reuse them. Idempotent and safe to
 # run while another checkout's tests use the tools; prints this checkout's view of the tools
 # cache ${DAACTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/daactl-tools}, which holds `venv`,
-# `node`, `kube`, `shellcheck` and `prom` (tests read $DAACTL_TOOLS, which scripts/test.sh sets
+# `node`, `kube`, `shellcheck`, `prom` and `registry` (tests read $DAACTL_TOOLS, which scripts/test.sh sets
 # to that view).
 set -euo pipefail
+# The installers run inside `$(install_pinned ...)`; without this, bash drops `-e` there, so a
+# failed download would still be marked complete and cached as an empty tool folder.
+shopt -s inherit_errexit
 cache="${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}"
 tools="${DAACTL_TOOLS_CACHE:-${cache:-${TMPDIR:-/tmp}}/daactl-tools}"
 mkdir -p "$tools"
@@ -116,9 +119,26 @@ prom_tools() {
 }
 prom="$(install_pinned prom "prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4" prom_tools)"
 
+# docker-registry 2.8 (the CNCF Distribution registry): the Debian bookworm package, downloaded
+# with `apt-get download` and unpacked like the Prometheus tools; only the program is kept.
+# tests/oci.rs serves it on 127.0.0.1 with a config file of its own, to push and pull bundles
+# as OCI artifacts through daactl's registry client.
+registry_tools() {
+  local work pin
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2086 # the pins are separate words
+  (cd "$work" && apt-get download $2 >/dev/null)
+  mkdir -p "$1" "$work/x"
+  for pin in "$work"/*.deb; do dpkg-deb -x "$pin" "$work/x"; done
+  cp "$work/x/usr/bin/docker-registry" "$1/"
+  rm -rf "$work"
+  "$1/docker-registry" --version >/dev/null 2>&1
+}
+registry="$(install_pinned registry "docker-registry=2.8.2+ds1-1" registry_tools)"
+
 # This checkout's view: links to exactly its pinned folders, so its tests never see another
 # checkout's pins even while the shared `venv` and `node` links point elsewhere.
-view="$tools/view-$(printf '%s %s %s %s %s' "$venv" "$node" "$kube" "$shellcheck" "$prom" | sha256sum | cut -c1-12)"
+view="$tools/view-$(printf '%s %s %s %s %s %s' "$venv" "$node" "$kube" "$shellcheck" "$prom" "$registry" | sha256sum | cut -c1-12)"
 if [ ! -d "$view" ]; then
   mkdir -p "$view.tmp-$$"
   ln -s "../$venv" "$view.tmp-$$/venv"
@@ -126,6 +146,7 @@ if [ ! -d "$view" ]; then
   ln -s "../$kube" "$view.tmp-$$/kube"
   ln -s "../$shellcheck" "$view.tmp-$$/shellcheck"
   ln -s "../$prom" "$view.tmp-$$/prom"
+  ln -s "../$registry" "$view.tmp-$$/registry"
   mv -T "$view.tmp-$$" "$view" 2>/dev/null || rm -rf "$view.tmp-$$"
 fi
 echo "$view"

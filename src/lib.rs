@@ -5,7 +5,8 @@
 //! them into canonical manifests, `output` writes and reads the committed `rendered/` tree,
 //! and `diff` compares the two. `variance` compares the environments' renders, and
 //! `kustomize` writes them as a Kustomize base with one overlay per environment; `workflow`
-//! writes the services' CI/CD workflows and the drift workflow from the specs.
+//! writes the services' CI/CD workflows and the drift workflow from the specs. `oci` pushes
+//! signed release bundles to an OCI registry as Flux artifacts and pulls them back.
 
 pub mod bundle;
 pub mod delivery;
@@ -17,6 +18,7 @@ pub mod kubeschema;
 pub mod kustomize;
 pub mod location;
 pub mod observability;
+pub mod oci;
 pub mod output;
 pub mod parallel;
 pub mod parity;
