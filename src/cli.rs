@@ -223,6 +223,39 @@ Exit codes: 0 verified, 1 rejected (tampered, wrong key, unsafe archive), 2 erro
 file, bad key file, usage).")]
     Verify(VerifyArgs),
 
+    /// Push a bundle, its signature and provenance to an OCI registry as a Flux artifact
+    #[command(after_help = "\
+The artifact is an OCI image manifest with Flux's config media type and the bundle as its first
+layer (application/vnd.cncf.flux.content.v1.tar+gzip), so Flux's OCIRepository deploys it; the
+signature and provenance are further layers (docs/oci.md). The manifest digest is printed: pin
+deployments to REPOSITORY@DIGEST. An existing tag is never replaced without --force.
+
+Loopback registries (127.0.0.1, localhost, [::1]) are spoken to over plain HTTP, others over
+HTTPS unless --plain-http. Credentials come from DAACTL_REGISTRY_USERNAME and
+DAACTL_REGISTRY_PASSWORD (basic, or for a token from the registry's Bearer challenge).
+
+Examples:
+  daactl push daa-production-1.4.0.tar.gz oci://127.0.0.1:5000/daa/production:1.4.0
+  daactl push daa-production-1.4.0.tar.gz oci://ghcr.io/acme/daa/production:1.4.0 --key release.pub
+  daactl push daa-production-1.4.0.tar.gz oci://127.0.0.1:5000/daa/production:latest --force
+
+Exit codes: 0 pushed, 1 the bundle did not verify (--key), 2 error (tag exists, registry, I/O).")]
+    Push(PushArgs),
+
+    /// Pull a bundle, its signature and provenance from an OCI registry
+    #[command(after_help = "\
+Every blob is checked against its digest. With --key the bundle is verified before anything is
+written; the three files are written into --out under the bundle's own name, never replacing a
+file unless --force.
+
+Examples:
+  daactl pull oci://127.0.0.1:5000/daa/production:1.4.0 --key release.pub
+  daactl pull oci://127.0.0.1:5000/daa/production@sha256:0123... --out ./release
+  daactl verify ./release/daa-production-1.4.0.tar.gz --key release.pub --extract ./release/files
+
+Exit codes: 0 pulled, 1 the bundle did not verify (--key), 2 error (not found, registry, I/O).")]
+    Pull(PullArgs),
+
     /// Print a shell completion script
     #[command(after_help = "\
 Examples:
@@ -453,4 +486,52 @@ pub struct VerifyArgs {
     /// The most the archive may inflate to, in MiB (a larger one is refused as a bomb)
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub max_size: u64,
+}
+
+/// Arguments of `push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The bundle; BUNDLE.sig and BUNDLE.intoto.jsonl are pushed with it
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+
+    /// Where to: oci://HOST[:PORT]/REPOSITORY:TAG
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+
+    /// Verify the bundle with this public key before pushing
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Replace the tag if it already exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// Speak plain HTTP to a registry that is not on loopback
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+/// Arguments of `pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// What to pull: oci://HOST[:PORT]/REPOSITORY:TAG or oci://HOST[:PORT]/REPOSITORY@sha256:DIGEST
+    #[arg(value_name = "REFERENCE")]
+    pub reference: String,
+
+    /// The folder to write the three files into
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+
+    /// Verify the bundle with this public key before writing anything
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Replace files of the same names
+    #[arg(long)]
+    pub force: bool,
+
+    /// Speak plain HTTP to a registry that is not on loopback
+    #[arg(long)]
+    pub plain_http: bool,
 }

@@ -846,3 +846,80 @@ fn an_unreachable_registry_is_a_transport_error() {
         "{error}"
     );
 }
+
+/// The commands a release engineer runs: `daactl bundle`, `push`, `pull --key`, `verify`.
+#[test]
+fn the_cli_pushes_pulls_and_verifies_a_signed_bundle() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let run = |args: &[&str]| common::outcome(&common::daactl(dir, args));
+    let project = common::repo();
+    let name = "daa-production-1.4.0.tar.gz";
+    assert_eq!(run(&["keygen", "--out", "release"]).0, 0);
+    assert_eq!(run(&["keygen", "--out", "other"]).0, 0);
+    let (code, _, err) = run(&[
+        "--project",
+        project.to_str().unwrap(),
+        "bundle",
+        "--env",
+        "production",
+        "--key",
+        "release.key",
+        "--out",
+        name,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let target = format!("oci://{}/daa/production:1.4.0", registry.host());
+    let (code, out, err) = run(&["push", name, &target, "--key", "release.pub"]);
+    assert_eq!(code, 0, "{err}");
+    // stdout is the pushed reference with the manifest's digest, and nothing else.
+    let (raw, header_digest) = registry.raw_manifest("daa/production", "1.4.0");
+    let digest = oci::digest(&raw);
+    assert_eq!(out, format!("{target}@{digest}\n"));
+    assert_eq!(header_digest.as_deref(), Some(digest.as_str()));
+    let manifest: Value = serde_json::from_slice(&raw).unwrap();
+    let bundle = std::fs::read(dir.join(name)).unwrap();
+    assert_eq!(manifest["layers"][0]["digest"], oci::digest(&bundle));
+    assert_eq!(manifest["layers"][0]["mediaType"], BUNDLE_MEDIA_TYPE);
+    assert_eq!(
+        manifest["annotations"]["dev.daactl.environment"],
+        "production"
+    );
+    // The tag is not replaced without --force, and is with it.
+    let (code, _, err) = run(&["push", name, &target]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    let (code, again, err) = run(&["push", name, &target, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(again, out, "the same bundle gives the same digest");
+    // Pull with the wrong key: rejected, nothing written. With the right one: the same files.
+    let (code, _, err) = run(&["pull", &target, "--out", "wrong", "--key", "other.pub"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("REJECTED"), "{err}");
+    assert!(!dir.join("wrong").exists());
+    let (code, out, err) = run(&["pull", &target, "--out", "pulled", "--key", "release.pub"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("pulled/{name}"));
+    for suffix in ["", ".sig", ".intoto.jsonl"] {
+        assert_eq!(
+            std::fs::read(dir.join("pulled").join(format!("{name}{suffix}"))).unwrap(),
+            std::fs::read(dir.join(format!("{name}{suffix}"))).unwrap(),
+            "{name}{suffix}"
+        );
+    }
+    let pulled = format!("pulled/{name}");
+    let (code, out, err) = run(&["verify", &pulled, "--key", "release.pub"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("verified"), "{out}");
+    // Pulling again does not replace the files unless --force; by digest works too.
+    assert_eq!(run(&["pull", &target, "--out", "pulled"]).0, 2);
+    let by_digest = format!("oci://{}/daa/production@{digest}", registry.host());
+    let (code, _, err) = run(&["pull", &by_digest, "--out", "pulled", "--force"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -247,7 +247,7 @@ pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn rejected(bundle: &Path, rejection: &Rejection) -> Result<Outcome> {
+pub(super) fn rejected(bundle: &Path, rejection: &Rejection) -> Result<Outcome> {
     let _ = writeln!(
         std::io::stderr(),
         "{}: REJECTED: {rejection}",
@@ -319,12 +319,12 @@ fn passphrase(name: &str) -> Option<zeroize::Zeroizing<String>> {
         .map(zeroize::Zeroizing::new)
 }
 
-fn read_text(path: &Path, what: &str) -> Result<String> {
+pub(super) fn read_text(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("{}: cannot read {what}", path.display()))
 }
 
 /// `path` with `suffix` appended to its file name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -332,7 +332,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// Writes each file through a temporary sibling created with its mode, then renames them all:
 /// a failure leaves no partial file.
-fn write_files(files: &[(&PathBuf, &[u8], u32)]) -> Result<()> {
+pub(super) fn write_files(files: &[(&PathBuf, &[u8], u32)]) -> Result<()> {
     let mut staged = Vec::new();
     for (path, data, mode) in files {
         let temporary = with_suffix(path, &format!(".tmp-{}", std::process::id()));

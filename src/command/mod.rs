@@ -3,6 +3,7 @@
 mod bundle;
 mod diff;
 mod parity;
+mod registry;
 mod render;
 mod runbooks;
 mod validate;
@@ -100,6 +101,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             bundle::bundle(&session, &project, &args)
         }
         Command::Verify(args) => bundle::verify(&session, &args),
+        Command::Push(args) => registry::push(&session, &args),
+        Command::Pull(args) => registry::pull(&session, &args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "daactl", &mut script);
