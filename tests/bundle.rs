@@ -370,21 +370,17 @@ fn tampering_with_any_region_or_using_another_key_is_rejected() {
         0
     );
 
-    // Regions of the inflated tar: the first entry is manifest.json (header at 0, content at
-    // 512); the second entry's header follows it; a file's content follows that header.
+    // Regions of the inflated tar: the first entry's header, a file's content, and the
+    // content of manifest.json (the last entry).
     let tar = gunzip(&bundle);
-    let manifest_size = usize::from_str_radix(
-        std::str::from_utf8(&tar[124..135])
-            .unwrap()
-            .trim_matches('\0'),
-        8,
-    )
-    .unwrap();
-    let second_header = 512 + manifest_size.div_ceil(512) * 512;
+    let entries = tar_layout(&tar);
+    let (_, first_header, first_data) = &entries[0];
+    let (last_path, _, manifest_data) = entries.last().unwrap();
+    assert_eq!(last_path, "manifest.json");
     let regions = [
-        ("a tar header", second_header + 3),
-        ("the manifest", 512 + 40),
-        ("a file's content", second_header + 512 + 5),
+        ("a tar header", first_header + 3),
+        ("the manifest", manifest_data + 40),
+        ("a file's content", first_data + 5),
     ];
     for (region, offset) in regions {
         let mut changed = tar.clone();
@@ -429,6 +425,36 @@ fn tampering_with_any_region_or_using_another_key_is_rejected() {
     daactl(path, &["keygen", "--out", "other"]);
     let (code, err) = verify_with(path, &bundle, &signature, &provenance, "other.pub");
     assert_eq!(code, 1, "{err}");
+}
+
+/// Each entry of a ustar archive: its path, the offset of its header and of its content.
+fn tar_layout(tar: &[u8]) -> Vec<(String, usize, usize)> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at + 512 <= tar.len() && tar[at] != 0 {
+        let header = &tar[at..at + 512];
+        let name = String::from_utf8_lossy(&header[..100])
+            .trim_end_matches('\0')
+            .to_owned();
+        let prefix = String::from_utf8_lossy(&header[345..500])
+            .trim_end_matches('\0')
+            .to_owned();
+        let size = usize::from_str_radix(
+            std::str::from_utf8(&header[124..135])
+                .unwrap()
+                .trim_matches('\0'),
+            8,
+        )
+        .unwrap();
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        entries.push((path, at, at + 512));
+        at += 512 + size.div_ceil(512) * 512;
+    }
+    entries
 }
 
 /// Signs `bytes` as cosign's sign-blob does, with openssl (an independent signer).
@@ -635,7 +661,8 @@ fn a_bundle_from_a_git_checkout_records_its_commit() {
         &daactl::bundle::archive::Limits::default(),
     )
     .unwrap();
-    let manifest: serde_json::Value = serde_json::from_slice(&entries[0].data).unwrap();
+    let manifest = entries.iter().find(|e| e.path == "manifest.json").unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest.data).unwrap();
     assert_eq!(manifest["source_commit"], commit.as_str());
     let provenance =
         std::fs::read_to_string(dir.path().join(format!("{BUNDLE}.intoto.jsonl"))).unwrap();

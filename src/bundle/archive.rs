@@ -1,9 +1,9 @@
 //! The bundle's container: a tar archive in gzip, written byte for byte the same from the same
 //! files, and read back defensively.
 //!
-//! Writing: ustar entries in path order, each a regular file of mode 0644 owned by 0:0 with
+//! Writing: ustar entries in the caller's order, each a regular file of mode 0644 owned by 0:0 with
 //! empty owner names and one fixed modification time; no folders, links or extended headers;
-//! gzip with no name, modification time 0, "unknown" operating system and level 9 of the
+//! gzip with no name, modification time 0, "unknown" operating system and level 6 of the
 //! compressor built into daactl (so the system's gzip never matters).
 //!
 //! Reading: at most [`Limits::max_content`] bytes are ever inflated (a decompression bomb
@@ -11,7 +11,7 @@
 //! without `.` or `..` components, and not seen before. Reading writes nothing anywhere.
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use flate2::Compression;
 use flate2::read::GzDecoder;
@@ -93,38 +93,64 @@ pub enum ArchiveError {
     PathTooLong(String),
 }
 
-/// Writes `entries` (already in the order wanted) as a gzip'd tar, every entry with the
-/// modification time `mtime` (seconds since 1970).
-pub fn write(entries: &[(&str, &[u8])], mtime: u64) -> Result<Vec<u8>, ArchiveError> {
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.mode(tar::HeaderMode::Deterministic);
-    for (path, data) in entries {
+/// A gzip'd tar being written: entries are compressed as they are appended, so a caller can
+/// compress most of an archive while it still works out the last entry.
+pub struct Writer {
+    tar: tar::Builder<flate2::write::GzEncoder<Vec<u8>>>,
+    mtime: u64,
+}
+
+impl Writer {
+    /// An empty archive whose entries all get the modification time `mtime` (seconds since
+    /// 1970).
+    pub fn new(mtime: u64) -> Writer {
+        let gzip = flate2::GzBuilder::new()
+            .mtime(0)
+            .operating_system(255)
+            .write(Vec::new(), Compression::default());
+        Writer {
+            tar: tar::Builder::new(gzip),
+            mtime,
+        }
+    }
+
+    /// Appends a regular file.
+    pub fn append(&mut self, path: &str, data: &[u8]) -> Result<(), ArchiveError> {
         check_path(path.as_bytes())?;
         let mut header = tar::Header::new_ustar();
         header
             .set_path(path)
-            .map_err(|_| ArchiveError::PathTooLong((*path).to_owned()))?;
+            .map_err(|_| ArchiveError::PathTooLong(path.to_owned()))?;
         header.set_entry_type(tar::EntryType::Regular);
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
         header.set_uid(0);
         header.set_gid(0);
-        header.set_mtime(mtime);
+        header.set_mtime(self.mtime);
         header.set_cksum();
-        builder
-            .append(&header, *data)
-            .map_err(|err| ArchiveError::Tar(err.to_string()))?;
+        self.tar
+            .append(&header, data)
+            .map_err(|err| ArchiveError::Tar(err.to_string()))
     }
-    let tar = builder
-        .into_inner()
-        .map_err(|err| ArchiveError::Tar(err.to_string()))?;
-    let mut gzip = flate2::GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::with_capacity(tar.len() / 4), Compression::best());
-    gzip.write_all(&tar)
-        .and_then(|()| gzip.finish())
-        .map_err(|err| ArchiveError::Gzip(err.to_string()))
+
+    /// Ends the tar and the gzip stream.
+    pub fn finish(self) -> Result<Vec<u8>, ArchiveError> {
+        self.tar
+            .into_inner()
+            .map_err(|err| ArchiveError::Tar(err.to_string()))?
+            .finish()
+            .map_err(|err| ArchiveError::Gzip(err.to_string()))
+    }
+}
+
+/// Writes `entries` (already in the order wanted) as a gzip'd tar, every entry with the
+/// modification time `mtime` (seconds since 1970).
+pub fn write(entries: &[(&str, &[u8])], mtime: u64) -> Result<Vec<u8>, ArchiveError> {
+    let mut writer = Writer::new(mtime);
+    for (path, data) in entries {
+        writer.append(path, data)?;
+    }
+    writer.finish()
 }
 
 /// Reads a gzip'd tar within `limits`, refusing anything but uniquely named regular files at

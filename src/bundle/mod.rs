@@ -2,7 +2,9 @@
 //!
 //! A bundle is a gzip'd tar of one environment's rendered artifacts, laid out as under
 //! `rendered/` (`<env>/`, `kustomize/base/`, `kustomize/overlays/<env>/`, `helm/daa/` with
-//! that environment's values file, `terraform/<env>/`), plus [`manifest::MANIFEST_FILE`].
+//! that environment's values file, `terraform/<env>/`) in path order, then
+//! [`manifest::MANIFEST_FILE`] as the last entry (it holds the validation result, so the files
+//! can be compressed while validation runs).
 //! Beside it go `<bundle>.sig` (base64 DER ECDSA P-256 over the bundle's SHA-256, as cosign's
 //! key-based `sign-blob` writes) and `<bundle>.intoto.jsonl` (SLSA provenance in a DSSE
 //! envelope signed with the same key).
@@ -78,11 +80,35 @@ pub struct Signatures {
     pub provenance: String,
 }
 
-/// Builds a bundle of `files` (bundle path to bytes).
-pub fn build(
-    description: Description,
-    files: &BTreeMap<String, Vec<u8>>,
-) -> Result<Bundle, ArchiveError> {
+/// A bundle's files, archived and compressed, waiting for the manifest that ends it.
+pub struct Packed {
+    writer: archive::Writer,
+    files: Vec<FileDigest>,
+}
+
+/// Archives `files` (bundle path to bytes) in path order, every entry with the modification
+/// time `mtime`. This is most of a bundle's cost, and needs no validation result, so a caller
+/// can run it while validating.
+pub fn pack(files: &BTreeMap<String, Vec<u8>>, mtime: u64) -> Result<Packed, ArchiveError> {
+    let mut writer = archive::Writer::new(mtime);
+    let mut digests = Vec::with_capacity(files.len());
+    for (path, data) in files {
+        writer.append(path, data)?;
+        digests.push(FileDigest {
+            path: path.clone(),
+            sha256: sha256_hex(data),
+            size: data.len() as u64,
+        });
+    }
+    Ok(Packed {
+        writer,
+        files: digests,
+    })
+}
+
+/// Ends a packed bundle with its manifest, the last entry. `description.mtime` must be the
+/// time `files` were packed with.
+pub fn finish(packed: Packed, description: Description) -> Result<Bundle, ArchiveError> {
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA.to_owned(),
         environment: description.environment,
@@ -90,25 +116,24 @@ pub fn build(
         source_commit: description.source_commit,
         inputs: description.inputs,
         validation: description.validation,
-        files: files
-            .iter()
-            .map(|(path, data)| FileDigest {
-                path: path.clone(),
-                sha256: sha256_hex(data),
-                size: data.len() as u64,
-            })
-            .collect(),
+        files: packed.files,
     };
-    let manifest_bytes = manifest.to_bytes();
-    let entries: Vec<(&str, &[u8])> = std::iter::once((MANIFEST_FILE, manifest_bytes.as_slice()))
-        .chain(files.iter().map(|(p, d)| (p.as_str(), d.as_slice())))
-        .collect();
-    let archive = archive::write(&entries, description.mtime)?;
+    let mut writer = packed.writer;
+    writer.append(MANIFEST_FILE, &manifest.to_bytes())?;
+    let archive = writer.finish()?;
     Ok(Bundle {
         digest: sha256_hex(&archive),
         archive,
         manifest,
     })
+}
+
+/// Builds a bundle of `files` (bundle path to bytes): [`pack`] then [`finish`].
+pub fn build(
+    description: Description,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Bundle, ArchiveError> {
+    finish(pack(files, description.mtime)?, description)
 }
 
 /// Signs a bundle that will be named `name` (the provenance's subject).

@@ -20,7 +20,7 @@ use daactl::render::Renderer;
 use daactl::{parity, terraform};
 
 use super::validate::{check_renders, project_waivers};
-use super::{Outcome, Session, progress, shared_trees, template_set, write_stdout};
+use super::{Outcome, Session, progress, template_set, write_stdout};
 use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
 
 /// `daactl keygen`: a new key pair, the private key readable by its owner only.
@@ -104,17 +104,9 @@ pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result
         project.load_specs(std::slice::from_ref(environment))?;
         bail!("error: no environment `{environment}`");
     };
+    // The commit is asked of git while the rest runs.
+    let git = SourceCommit::ask(&project.root);
     let renders = Renderer::new(templates)?.render_all(&specs)?;
-    let trees = shared_trees(project, &specs, &renders)?
-        .context("the shared trees need every environment")?;
-    let files = bundle::contents::environment_files(
-        environment,
-        &renders[index].files(),
-        &terraform::files(&specs[index]),
-        &trees,
-    );
-
-    // Validation, exactly as `daactl validate --env <env>` judges it.
     let waivers = project_waivers(project)?;
     let settings = Settings {
         policy: Policy::embedded(),
@@ -122,17 +114,36 @@ pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result
         ignore_waivers: false,
         today: Date::today(),
     };
-    let parity = parity::environment_views(&renders)?
-        .into_iter()
-        .nth(index)
-        .filter(|_| renders.len() > 1);
-    let spec = &specs[index];
-    let report = check_renders(
-        std::slice::from_ref(spec),
-        vec![renders[index].clone()],
-        &[parity],
-        &settings,
-    )?;
+    // The shared trees (Kustomize, Helm) with the bundle's compression, and validation, are
+    // independent: one thread each.
+    let mtime = source_date_epoch()?;
+    let (packed, report) = std::thread::scope(|scope| {
+        let files = scope.spawn(|| -> Result<_> {
+            let trees = daactl::shared::build(&specs, &renders)?;
+            let files = bundle::contents::environment_files(
+                environment,
+                &renders[index].files(),
+                &terraform::files(&specs[index]),
+                &trees,
+            );
+            Ok(bundle::pack(&files, mtime)?)
+        });
+        // Validation, exactly as `daactl validate --env <env>` judges it.
+        let report = (|| {
+            let parity = parity::environment_views(&renders)?
+                .into_iter()
+                .nth(index)
+                .filter(|_| renders.len() > 1);
+            check_renders(
+                std::slice::from_ref(&specs[index]),
+                vec![renders[index].clone()],
+                &[parity],
+                &settings,
+            )
+        })();
+        (daactl::parallel::join(files), report)
+    });
+    let (packed, report) = (packed?, report?);
     let validation = ValidationSummary::of(&report, Severity::High);
     if !validation.passed {
         let _ = std::io::stderr().write_all(format::human::render(&report).as_bytes());
@@ -154,12 +165,12 @@ pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result
     };
     let description = Description {
         environment: environment.clone(),
-        source_commit: source_commit(&project.root),
+        source_commit: git.commit(),
         inputs,
         validation,
-        mtime: source_date_epoch()?,
+        mtime,
     };
-    let built = bundle::build(description, &files)?;
+    let built = bundle::finish(packed, description)?;
     let signatures = bundle::sign(&built, &name, &key);
     let signature_path = with_suffix(&out, SIGNATURE_SUFFIX);
     let provenance_path = with_suffix(&out, PROVENANCE_SUFFIX);
@@ -341,7 +352,7 @@ pub(super) fn write_files(files: &[(&PathBuf, &[u8], u32)]) -> Result<()> {
             .create_new(true)
             .mode(*mode)
             .open(&temporary)
-            .and_then(|mut file| file.write_all(data).and_then(|()| file.sync_all()));
+            .and_then(|mut file| file.write_all(data));
         if let Err(err) = written {
             let _ = std::fs::remove_file(&temporary);
             for (temporary, _) in &staged {
@@ -368,18 +379,33 @@ fn waiver_digest(project: &Project) -> Result<Option<InputDigest>> {
     Ok(Some(InputDigest::of(waiver::WAIVER_FILE, &bytes)))
 }
 
-/// The commit checked out at `root`, when it is a git checkout and git is installed.
-fn source_commit(root: &Path) -> Option<String> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-    (output.status.success() && commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()))
+/// `git rev-parse HEAD` of the project, started before rendering and read after.
+struct SourceCommit(Option<std::process::Child>);
+
+impl SourceCommit {
+    /// Starts git in `root`; no git, no child.
+    fn ask(root: &Path) -> SourceCommit {
+        let child = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok();
+        SourceCommit(child)
+    }
+
+    /// The commit, when `root` is in a git checkout with one.
+    fn commit(self) -> Option<String> {
+        let output = self.0?.wait_with_output().ok()?;
+        let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+        (output.status.success()
+            && commit.len() >= 40
+            && commit.bytes().all(|b| b.is_ascii_hexdigit()))
         .then_some(commit)
+    }
 }
 
 /// `SOURCE_DATE_EPOCH` (reproducible-builds.org), or [`bundle::DEFAULT_EPOCH`].
