@@ -302,7 +302,7 @@ fn main() {
     let signatures = bundle::sign(&built, "daa-production.tar.gz", &key);
     measure(
         &format!(
-            "bundle production: manifest, tar, gzip -6 ({} files, {} KiB)",
+            "bundle production: manifest, tar, gzip -4 ({} files, {} KiB)",
             files.len(),
             size / 1024
         ),

@@ -3,7 +3,7 @@
 //!
 //! Writing: ustar entries in the caller's order, each a regular file of mode 0644 owned by 0:0 with
 //! empty owner names and one fixed modification time; no folders, links or extended headers;
-//! gzip with no name, modification time 0, "unknown" operating system and level 6 of the
+//! gzip with no name, modification time 0, "unknown" operating system and level 4 of the
 //! compressor built into daactl (so the system's gzip never matters).
 //!
 //! Reading: at most [`Limits::max_content`] bytes are ever inflated (a decompression bomb
@@ -107,7 +107,7 @@ impl Writer {
         let gzip = flate2::GzBuilder::new()
             .mtime(0)
             .operating_system(255)
-            .write(Vec::new(), Compression::default());
+            .write(Vec::new(), Compression::new(4));
         Writer {
             tar: tar::Builder::new(gzip),
             mtime,

@@ -145,7 +145,7 @@ fn the_archive_is_deterministic_and_canonical() {
     let first = archive::write(&entries, 1_700_000_000).unwrap();
     assert_eq!(first, archive::write(&entries, 1_700_000_000).unwrap());
     assert_ne!(first, archive::write(&entries, 1_700_000_001).unwrap());
-    // gzip header: deflate, no flags (no name), mtime 0, default level, OS unknown.
+    // gzip header: deflate, no flags (no name), mtime 0, no level flag (level 4), OS unknown.
     assert_eq!(&first[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
     let tar = gunzip(&first);
     let mut reader = tar::Archive::new(tar.as_slice());
