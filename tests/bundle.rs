@@ -182,37 +182,36 @@ fn the_extracted_overlay_and_chart_build_with_the_real_tools() {
     ));
     assert_eq!(code, 0, "{err}");
     let build = |root: &Path| {
-        let output = Command::new(&kubectl)
-            .arg("kustomize")
-            .arg(root.join("kustomize/overlays/production"))
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
+        stdout_of(
+            Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(root.join("kustomize/overlays/production")),
+        )
     };
     assert_eq!(build(&extracted), build(&repo().join("rendered")));
     let template = |root: &Path| {
         let chart = root.join("helm/daa");
-        let output = Command::new(&helm)
-            .args(["template", "daa"])
-            .arg(&chart)
-            .arg("-f")
-            .arg(chart.join("values-production.yaml"))
-            .args(["--namespace", "production"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
+        stdout_of(
+            Command::new(&helm)
+                .args(["template", "daa"])
+                .arg(&chart)
+                .arg("-f")
+                .arg(chart.join("values-production.yaml"))
+                .args(["--namespace", "production"]),
+        )
     };
     assert_eq!(template(&extracted), template(&repo().join("rendered")));
+}
+
+/// The standard output of a command that must succeed.
+fn stdout_of(command: &mut Command) -> Vec<u8> {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }
 
 #[test]
