@@ -84,7 +84,9 @@ pub mod tar {
             header[263..265].copy_from_slice(b"00");
             header[148..156].copy_from_slice(b"        ");
             let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-            header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+            // Seven digits and a NUL, as daactl's writer puts it, so that a case differs from a
+            // real bundle only in what it means to test.
+            header[148..156].copy_from_slice(format!("{sum:07o}\0").as_bytes());
             tar.extend_from_slice(&header);
             tar.extend_from_slice(entry.data);
             tar.resize(tar.len().div_ceil(512) * 512, 0);

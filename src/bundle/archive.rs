@@ -9,12 +9,19 @@
 //! Reading: at most [`Limits::max_content`] bytes are ever inflated (a decompression bomb
 //! stops there), and every entry must be a regular file whose path is relative, `/`-separated,
 //! without `.` or `..` components, and not seen before. Reading writes nothing anywhere.
+//!
+//! Then the archive must be exactly the bytes the writer would make from those entries: every
+//! gzip member inflated, headers as written above, zero padding, two zero blocks and nothing
+//! after. Without that, a signed archive could hold bytes this reader skips but another tool
+//! reads (a second gzip member after the first, entries after the end-of-archive blocks, an
+//! extended header that renames a file), so what `daactl verify` approved would differ from
+//! what `tar` or Flux extract.
 
 use std::collections::BTreeSet;
 use std::io::Read as _;
 
 use flate2::Compression;
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 
 /// One file of an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +98,13 @@ pub enum ArchiveError {
     /// A path too long for a ustar header.
     #[error("`{0}` is too long for a ustar header (255 bytes, with a name part of 100)")]
     PathTooLong(String),
+    /// Bytes the writer would not have made: a header field, padding, an extended header,
+    /// or data after the end of the archive.
+    #[error("the archive is not in daactl's canonical form: {at} differs from what daactl writes")]
+    NotCanonical {
+        /// Where the first differing byte is, in words.
+        at: String,
+    },
 }
 
 /// A gzip'd tar being written: entries are compressed as they are appended, so a caller can
@@ -117,17 +131,7 @@ impl Writer {
     /// Appends a regular file.
     pub fn append(&mut self, path: &str, data: &[u8]) -> Result<(), ArchiveError> {
         check_path(path.as_bytes())?;
-        let mut header = tar::Header::new_ustar();
-        header
-            .set_path(path)
-            .map_err(|_| ArchiveError::PathTooLong(path.to_owned()))?;
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(self.mtime);
-        header.set_cksum();
+        let header = file_header(path, data.len() as u64, self.mtime)?;
         self.tar
             .append(&header, data)
             .map_err(|err| ArchiveError::Tar(err.to_string()))
@@ -143,6 +147,22 @@ impl Writer {
     }
 }
 
+/// The one header every file gets: ustar, regular, 0644, owned by 0:0 with no owner names.
+fn file_header(path: &str, size: u64, mtime: u64) -> Result<tar::Header, ArchiveError> {
+    let mut header = tar::Header::new_ustar();
+    header
+        .set_path(path)
+        .map_err(|_| ArchiveError::PathTooLong(path.to_owned()))?;
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(mtime);
+    header.set_cksum();
+    Ok(header)
+}
+
 /// Writes `entries` (already in the order wanted) as a gzip'd tar, every entry with the
 /// modification time `mtime` (seconds since 1970).
 pub fn write(entries: &[(&str, &[u8])], mtime: u64) -> Result<Vec<u8>, ArchiveError> {
@@ -154,10 +174,12 @@ pub fn write(entries: &[(&str, &[u8])], mtime: u64) -> Result<Vec<u8>, ArchiveEr
 }
 
 /// Reads a gzip'd tar within `limits`, refusing anything but uniquely named regular files at
-/// safe relative paths. Entries come back in archive order.
+/// safe relative paths, in the canonical form [`Writer`] makes. Entries come back in archive
+/// order.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, ArchiveError> {
     let mut tar = Vec::new();
-    GzDecoder::new(bytes)
+    // Every member, as `gzip -d` and Go's reader inflate them, not just the first.
+    MultiGzDecoder::new(bytes)
         .take(limits.max_content.saturating_add(1))
         .read_to_end(&mut tar)
         .map_err(|err| ArchiveError::Gzip(err.to_string()))?;
@@ -169,6 +191,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, ArchiveError> {
     let mut archive = tar::Archive::new(tar.as_slice());
     let mut seen = BTreeSet::new();
     let mut entries = Vec::new();
+    let mut mtime = 0;
     let tar_error = |err: std::io::Error| ArchiveError::Tar(err.to_string());
     for entry in archive.entries().map_err(tar_error)? {
         let mut entry = entry.map_err(tar_error)?;
@@ -178,11 +201,10 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, ArchiveError> {
             });
         }
         let raw_path = entry.path_bytes().into_owned();
-        let shown = String::from_utf8_lossy(&raw_path).into_owned();
         let kind = entry.header().entry_type();
-        if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
+        if kind != tar::EntryType::Regular {
             return Err(ArchiveError::NotAFile {
-                path: shown,
+                path: String::from_utf8_lossy(&raw_path).into_owned(),
                 kind: kind_name(kind),
             });
         }
@@ -190,11 +212,55 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, ArchiveError> {
         if !seen.insert(path.clone()) {
             return Err(ArchiveError::Duplicate(path));
         }
+        if entries.is_empty() {
+            mtime = entry.header().mtime().map_err(tar_error)?;
+        }
         let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0).min(1 << 20));
         entry.read_to_end(&mut data).map_err(tar_error)?;
         entries.push(Entry { path, data });
     }
+    check_canonical(&tar, &entries, mtime)?;
     Ok(entries)
+}
+
+/// `tar` must be byte for byte the archive [`Writer`] makes of `entries` with `mtime`.
+fn check_canonical(tar: &[u8], entries: &[Entry], mtime: u64) -> Result<(), ArchiveError> {
+    let mut canonical = tar::Builder::new(Vec::with_capacity(tar.len()));
+    for entry in entries {
+        let header = file_header(&entry.path, entry.data.len() as u64, mtime)?;
+        canonical
+            .append(&header, entry.data.as_slice())
+            .map_err(|err| ArchiveError::Tar(err.to_string()))?;
+    }
+    let canonical = canonical
+        .into_inner()
+        .map_err(|err| ArchiveError::Tar(err.to_string()))?;
+    if tar == canonical.as_slice() {
+        return Ok(());
+    }
+    let offset = tar
+        .iter()
+        .zip(&canonical)
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| tar.len().min(canonical.len()));
+    let mut start = 0;
+    for entry in entries {
+        let end = start + 512 + entry.data.len().div_ceil(512) * 512;
+        if offset < end {
+            let part = if offset < start + 512 {
+                "header"
+            } else {
+                "data or padding"
+            };
+            return Err(ArchiveError::NotCanonical {
+                at: format!("the {part} of `{}`", entry.path),
+            });
+        }
+        start = end;
+    }
+    Err(ArchiveError::NotCanonical {
+        at: format!("the end of the archive (byte {offset} of the inflated tar)"),
+    })
 }
 
 /// The path as UTF-8 if it is relative, `/`-separated and free of `.`, `..`, empty parts,

@@ -251,6 +251,97 @@ fn the_reader_refuses_hostile_archives() {
     assert!(archive::read(&truncated, &Limits::default()).is_err());
 }
 
+fn gzip(tar: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(tar).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Regression (issue 6 review): a signed archive must not hold bytes that daactl's reader skips
+/// but `tar`, `gzip -d` or Go's reader (Flux) would read.
+#[test]
+fn the_reader_refuses_what_other_tools_would_read_differently() {
+    let good = archive::write(&[("a", b"x"), ("b", b"y")], 0).unwrap();
+    let tar = gunzip(&good);
+    let evil = raw_tar_gz(&[raw("evil.yaml", b"x")]);
+    let mut padding = tar.clone();
+    padding[512 + 1] = b'y';
+    let mut mode = tar.clone();
+    mode[100..108].copy_from_slice(b"0000755\0");
+    mode[148..156].copy_from_slice(b"        ");
+    let sum: u32 = mode[..512].iter().map(|&b| u32::from(b)).sum();
+    mode[148..156].copy_from_slice(format!("{sum:07o}\0").as_bytes());
+    let renamed = {
+        let mut builder = tar::Builder::new(Vec::new());
+        builder
+            .append_pax_extensions([("path", b"evil.yaml".as_slice())])
+            .unwrap();
+        let mut header = tar::Header::new_ustar();
+        header.set_path("a").unwrap();
+        header.set_size(1);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder.append(&header, b"x".as_slice()).unwrap();
+        builder.into_inner().unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "a second gzip member",
+            [good.as_slice(), &evil].concat(),
+            "canonical form: the end of the archive",
+        ),
+        (
+            "bytes after the gzip stream",
+            [good.as_slice(), b"trailing"].concat(),
+            "not a gzip'd tar",
+        ),
+        (
+            "an entry after the end blocks",
+            gzip(&[tar.as_slice(), &gunzip(&evil)].concat()),
+            "canonical form: the end of the archive",
+        ),
+        (
+            "no end blocks",
+            gzip(&tar[..tar.len() - 1024]),
+            "canonical form: the end of the archive",
+        ),
+        (
+            "non-zero padding",
+            gzip(&padding),
+            "canonical form: the data or padding of `a`",
+        ),
+        (
+            "another mode",
+            gzip(&mode),
+            "canonical form: the header of `a`",
+        ),
+        (
+            "an extended header that renames a file",
+            gzip(&renamed),
+            "canonical form: the header of `evil.yaml`",
+        ),
+        (
+            "a contiguous file",
+            raw_tar_gz(&[Raw {
+                name: b"a",
+                kind: b'7',
+                data: b"x",
+                link: b"",
+            }]),
+            "special entry",
+        ),
+    ];
+    assert!(archive::read(&good, &Limits::default()).is_ok());
+    for (name, bytes, expected) in cases {
+        let error = archive::read(&bytes, &Limits::default())
+            .expect_err(name)
+            .to_string();
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+}
+
 #[test]
 fn the_reader_stops_at_its_limits() {
     // 8 MiB of zeros compress to a few kilobytes: a small decompression bomb.
@@ -265,7 +356,8 @@ fn the_reader_stops_at_its_limits() {
         archive::read(&bomb, &small),
         Err(ArchiveError::TooLarge { limit: 1 << 20 })
     );
-    assert!(archive::read(&bomb, &Limits::default()).is_ok());
+    let read = archive::read(&bomb, &Limits::default());
+    assert!(read.is_ok(), "{read:?}");
     let many: Vec<Raw<'_>> = (0..11)
         .map(|i| Raw {
             name: Box::leak(format!("f{i}").into_bytes().into_boxed_slice()),
