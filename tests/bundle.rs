@@ -835,6 +835,39 @@ fn bad_inputs_are_errors_with_exit_code_2() {
     ));
     assert_eq!(code, 2, "{err}");
     assert_eq!(tree(&path.join("full")).len(), 1);
+    // Regression (issue 6 review): when the final rename fails (here the target is a
+    // dangling symbolic link), the staged copy is removed too, not left beside it.
+    std::os::unix::fs::symlink("nowhere", path.join("dangling")).unwrap();
+    let before = std::fs::read_dir(path).unwrap().count();
+    let (code, _, err) = outcome(&daactl(
+        path,
+        &[
+            "verify",
+            BUNDLE,
+            "--key",
+            "release.pub",
+            "--extract",
+            "dangling",
+        ],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("dangling: cannot create"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(path).unwrap().count(),
+        before,
+        "a staged folder was left"
+    );
+    // `--out NAME.key` names the pair NAME, and no temporary file is left behind.
+    let (code, _, err) = outcome(&daactl(path, &["keygen", "--out", "second.key"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(path.join("second.key").is_file() && path.join("second.pub").is_file());
+    assert!(!path.join("second.key.key").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with(".daactl-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     // The private key is readable by its owner only.
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(path.join("release.key"))

@@ -25,8 +25,13 @@ use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
 
 /// `daactl keygen`: a new key pair, the private key readable by its owner only.
 pub fn keygen(session: &Session, args: &KeygenArgs) -> Result<Outcome> {
-    let private = with_suffix(&args.out, ".key");
-    let public = with_suffix(&args.out, ".pub");
+    // `--out release.key` means the pair `release`, not `release.key.key`.
+    let stem = match args.out.extension().and_then(|e| e.to_str()) {
+        Some("key" | "pub") => args.out.with_extension(""),
+        _ => args.out.clone(),
+    };
+    let private = with_suffix(&stem, ".key");
+    let public = with_suffix(&stem, ".pub");
     if !args.force {
         for path in [&private, &public] {
             if path.exists() {
@@ -41,10 +46,17 @@ pub fn keygen(session: &Session, args: &KeygenArgs) -> Result<Outcome> {
     let key = PrivateKey::generate()?;
     let private_pem = key.to_pem(passphrase.as_ref().map(|p| p.as_str()))?;
     let public_pem = key.public_key().to_pem()?;
-    write_files(&[
-        (&private, private_pem.as_bytes(), 0o600),
-        (&public, public_pem.as_bytes(), 0o644),
-    ])?;
+    write_files(
+        &[
+            (&private, private_pem.as_bytes(), 0o600),
+            (&public, public_pem.as_bytes(), 0o644),
+        ],
+        if args.force {
+            Existing::Replace
+        } else {
+            Existing::Keep
+        },
+    )?;
     progress(
         session,
         &format!(
@@ -174,11 +186,14 @@ pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result
     let signatures = bundle::sign(&built, &name, &key);
     let signature_path = with_suffix(&out, SIGNATURE_SUFFIX);
     let provenance_path = with_suffix(&out, PROVENANCE_SUFFIX);
-    write_files(&[
-        (&out, &built.archive, 0o644),
-        (&signature_path, signatures.signature.as_bytes(), 0o644),
-        (&provenance_path, signatures.provenance.as_bytes(), 0o644),
-    ])?;
+    write_files(
+        &[
+            (&out, &built.archive, 0o644),
+            (&signature_path, signatures.signature.as_bytes(), 0o644),
+            (&provenance_path, signatures.provenance.as_bytes(), 0o644),
+        ],
+        Existing::Replace,
+    )?;
     progress(
         session,
         &format!(
@@ -304,7 +319,8 @@ fn extract(dir: &Path, verified: &Verified) -> Result<()> {
         // Paths were checked when read: relative, no `.` or `..` components.
         let target = staging.path().join(path);
         if let Some(folder) = target.parent() {
-            std::fs::create_dir_all(folder)?;
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("writing {path}: cannot create its folder"))?;
         }
         std::fs::OpenOptions::new()
             .write(true)
@@ -317,8 +333,10 @@ fn extract(dir: &Path, verified: &Verified) -> Result<()> {
     if dir.exists() {
         std::fs::remove_dir(dir).with_context(|| format!("{}: cannot replace", dir.display()))?;
     }
-    let staged = staging.keep();
-    std::fs::rename(&staged, dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    std::fs::rename(staging.path(), dir)
+        .with_context(|| format!("{}: cannot create", dir.display()))?;
+    // Renamed away: nothing is left for the guard to delete.
+    let _ = staging.keep();
     Ok(())
 }
 
@@ -341,29 +359,46 @@ pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes each file through a temporary sibling created with its mode, then renames them all:
-/// a failure leaves no partial file.
-pub(super) fn write_files(files: &[(&PathBuf, &[u8], u32)]) -> Result<()> {
-    let mut staged = Vec::new();
-    for (path, data, mode) in files {
-        let temporary = with_suffix(path, &format!(".tmp-{}", std::process::id()));
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(*mode)
-            .open(&temporary)
-            .and_then(|mut file| file.write_all(data));
-        if let Err(err) = written {
-            let _ = std::fs::remove_file(&temporary);
-            for (temporary, _) in &staged {
-                let _ = std::fs::remove_file(temporary);
-            }
-            return Err(err).with_context(|| format!("{}: cannot write", path.display()));
+/// Whether [`write_files`] may replace files that exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Existing {
+    /// Replace them (`--force`, or outputs that are rebuilt on purpose).
+    Replace,
+    /// Fail instead, even when a file appears after the caller looked.
+    Keep,
+}
+
+/// Writes each file through a temporary sibling created with its mode, then moves them all into
+/// place: a failure while writing leaves no file changed and no temporary behind.
+pub(super) fn write_files(files: &[(&PathBuf, &[u8], u32)], existing: Existing) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for (path, ..) in files {
+        if path.is_dir() {
+            bail!("{}: error: is a folder", path.display());
         }
+    }
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, data, mode) in files {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        // A temporary file of our own (random name, created exclusively, deleted when dropped).
+        let temporary = tempfile::Builder::new()
+            .prefix(".daactl-")
+            .permissions(std::fs::Permissions::from_mode(*mode))
+            .tempfile_in(folder)
+            .and_then(|mut file| file.write_all(data).map(|()| file))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
         staged.push((temporary, *path));
     }
-    for (temporary, path) in &staged {
-        std::fs::rename(temporary, path)
+    for (temporary, path) in staged {
+        let placed = match existing {
+            Existing::Replace => temporary.persist(path),
+            Existing::Keep => temporary.persist_noclobber(path),
+        };
+        placed
+            .map_err(|err| err.error)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())

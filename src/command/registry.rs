@@ -12,7 +12,7 @@ use daactl::bundle::{PROVENANCE_SUFFIX, SIGNATURE_SUFFIX};
 use daactl::oci::{self, Artifact, Credentials, PullOptions, PushOptions, Reference};
 use daactl::project::REPOSITORY_URL;
 
-use super::bundle::{read_text, rejected, with_suffix, write_files};
+use super::bundle::{Existing, read_text, rejected, with_suffix, write_files};
 use super::{Outcome, Session, progress, write_stdout};
 use crate::cli::{PullArgs, PushArgs};
 
@@ -115,11 +115,18 @@ pub fn pull(session: &Session, args: &PullArgs) -> Result<Outcome> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the folder", args.out.display()))?;
-    write_files(&[
-        (&bundle_path, &pulled.bundle, 0o644),
-        (&signature_path, &pulled.signature, 0o644),
-        (&provenance_path, &pulled.provenance, 0o644),
-    ])?;
+    write_files(
+        &[
+            (&bundle_path, &pulled.bundle, 0o644),
+            (&signature_path, &pulled.signature, 0o644),
+            (&provenance_path, &pulled.provenance, 0o644),
+        ],
+        if args.force {
+            Existing::Replace
+        } else {
+            Existing::Keep
+        },
+    )?;
     progress(
         session,
         &format!(
