@@ -479,6 +479,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub provenance: Option<PathBuf>,
 
+    /// Also require the bundle to be of this environment
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: Option<String>,
+
     /// After verifying, write the files into DIR (new or empty)
     #[arg(long, value_name = "DIR")]
     pub extract: Option<PathBuf>,

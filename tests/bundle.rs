@@ -345,8 +345,8 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn verify_with(
     dir: &Path,
     bundle: &[u8],
-    signature: &str,
-    provenance: &str,
+    signature: impl AsRef<[u8]>,
+    provenance: impl AsRef<[u8]>,
     key: &str,
 ) -> (i32, String) {
     let name = "candidate.tar.gz";
@@ -424,6 +424,62 @@ fn tampering_with_any_region_or_using_another_key_is_rejected() {
     daactl(path, &["keygen", "--out", "other"]);
     let (code, err) = verify_with(path, &bundle, &signature, &provenance, "other.pub");
     assert_eq!(code, 1, "{err}");
+    // Binary or oversize signature files are rejections too, not read errors.
+    let (code, err) = verify_with(path, &bundle, [0xff, 0xfe], &provenance, "release.pub");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a base64 ECDSA signature"), "{err}");
+    let (code, err) = verify_with(
+        path,
+        &bundle,
+        vec![b'A'; 1 << 20],
+        &provenance,
+        "release.pub",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the signature is larger than 4096 bytes"),
+        "{err}"
+    );
+    // A valid bundle of another environment than the one asked for.
+    let (code, _, err) = outcome(&daactl(
+        path,
+        &["verify", BUNDLE, "--key", "release.pub", "--env", "staging"],
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("REJECTED: the bundle is of environment `production`, not `staging`"),
+        "{err}"
+    );
+    let (code, out, err) = outcome(&daactl(
+        path,
+        &[
+            "verify",
+            BUNDLE,
+            "--key",
+            "release.pub",
+            "--env",
+            "production",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("signed as"), "{out}");
+    // A renamed bundle verifies, and says what it was signed as.
+    std::fs::write(path.join("candidate.tar.gz"), &bundle).unwrap();
+    let (code, out, err) = outcome(&daactl(
+        path,
+        &[
+            "verify",
+            "candidate.tar.gz",
+            "--key",
+            "release.pub",
+            "--signature",
+            &format!("{BUNDLE}.sig"),
+            "--provenance",
+            &format!("{BUNDLE}.intoto.jsonl"),
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("signed as `{BUNDLE}`")), "{out}");
 }
 
 /// Each entry of a ustar archive: its path, the offset of its header and of its content.

@@ -145,18 +145,31 @@ pub fn envelope_line(statement: &Value, key: &PrivateKey) -> String {
     serde_json::to_string(&envelope).expect("an envelope serializes") + "\n"
 }
 
-/// Checks a `.intoto.jsonl` text: some envelope signed by `key` holds a SLSA provenance
-/// Statement about the bundle of SHA-256 `digest` whose materials are the manifest's inputs.
+/// The most envelopes of a `.intoto.jsonl` file, and signatures of an envelope, that are
+/// tried: a file made to cost minutes of signature checks is refused instead.
+pub const MAX_ENVELOPES: usize = 16;
+
+/// Checks a `.intoto.jsonl` file: some envelope signed by `key` holds exactly the SLSA
+/// provenance Statement daactl makes for the bundle of SHA-256 `digest` with this manifest.
+/// Returns the name the Statement gives the bundle (its name when it was signed).
 pub fn check(
-    text: &str,
+    bytes: &[u8],
     key: &PublicKey,
     digest: &str,
     manifest: &Manifest,
-) -> Result<(), ProvenanceError> {
+) -> Result<String, ProvenanceError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ProvenanceError::Envelope("the file is not UTF-8".to_owned()))?;
     let mut last = ProvenanceError::Envelope("the file is empty".to_owned());
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+    let lines = text.lines().filter(|l| !l.trim().is_empty());
+    for (index, line) in lines.enumerate() {
+        if index == MAX_ENVELOPES {
+            return Err(ProvenanceError::Envelope(format!(
+                "more than {MAX_ENVELOPES} envelopes"
+            )));
+        }
         match check_line(line, key, digest, manifest) {
-            Ok(()) => return Ok(()),
+            Ok(name) => return Ok(name),
             Err(err) => last = err,
         }
     }
@@ -168,11 +181,16 @@ fn check_line(
     key: &PublicKey,
     digest: &str,
     manifest: &Manifest,
-) -> Result<(), ProvenanceError> {
+) -> Result<String, ProvenanceError> {
     let envelope: Envelope =
         serde_json::from_str(line).map_err(|err| ProvenanceError::Envelope(err.to_string()))?;
     if envelope.payload_type != PAYLOAD_TYPE {
         return Err(ProvenanceError::PayloadType(envelope.payload_type));
+    }
+    if envelope.signatures.len() > MAX_ENVELOPES {
+        return Err(ProvenanceError::Envelope(format!(
+            "more than {MAX_ENVELOPES} signatures"
+        )));
     }
     let payload = STANDARD
         .decode(&envelope.payload)
@@ -186,9 +204,9 @@ fn check_line(
     if !signed {
         return Err(ProvenanceError::Signature);
     }
-    let statement: Value = serde_json::from_slice(&payload)
+    let found: Value = serde_json::from_slice(&payload)
         .map_err(|err| ProvenanceError::Statement(err.to_string()))?;
-    let field = |pointer: &str| statement.pointer(pointer).and_then(Value::as_str);
+    let field = |pointer: &str| found.pointer(pointer).and_then(Value::as_str);
     if field("/_type") != Some(STATEMENT_TYPE) {
         return Err(ProvenanceError::Statement(format!(
             "`_type` is not `{STATEMENT_TYPE}`"
@@ -199,7 +217,7 @@ fn check_line(
             "`predicateType` is not `{PREDICATE_TYPE}`"
         )));
     }
-    let subjects: Vec<&str> = statement
+    let subjects: Vec<&str> = found
         .get("subject")
         .and_then(Value::as_array)
         .into_iter()
@@ -216,7 +234,23 @@ fn check_line(
             expected: digest.to_owned(),
         });
     }
-    let materials: Vec<InputDigest> = statement
+    check_materials(&found, manifest)?;
+    // The rest must be exactly what daactl states for this manifest: the environment, the
+    // validation result, the commit and the version are claims too, not decoration.
+    let name = field("/subject/0/name").unwrap_or_default().to_owned();
+    let expected = statement(&name, digest, manifest);
+    if let Some(pointer) = first_difference(&found, &expected, String::new()) {
+        return Err(ProvenanceError::Statement(format!(
+            "`{}` disagrees with the bundle's manifest",
+            if pointer.is_empty() { "/" } else { &pointer }
+        )));
+    }
+    Ok(name)
+}
+
+/// The resolved dependencies must be the manifest's inputs, in order.
+fn check_materials(found: &Value, manifest: &Manifest) -> Result<(), ProvenanceError> {
+    let materials: Vec<InputDigest> = found
         .pointer("/predicate/buildDefinition/resolvedDependencies")
         .and_then(Value::as_array)
         .into_iter()
@@ -229,17 +263,37 @@ fn check_line(
         })
         .collect();
     let inputs: Vec<InputDigest> = manifest.inputs.all().cloned().collect();
-    if materials != inputs {
-        let differing = inputs
-            .iter()
-            .filter(|i| !materials.contains(i))
-            .chain(materials.iter().filter(|m| !inputs.contains(m)))
-            .map(|i| i.path.as_str())
-            .next()
-            .unwrap_or("their order");
-        return Err(ProvenanceError::Materials(format!(
-            "first difference: {differing}"
-        )));
+    if materials == inputs {
+        return Ok(());
     }
-    Ok(())
+    let differing = inputs
+        .iter()
+        .filter(|i| !materials.contains(i))
+        .chain(materials.iter().filter(|m| !inputs.contains(m)))
+        .map(|i| i.path.as_str())
+        .next()
+        .unwrap_or("their order");
+    Err(ProvenanceError::Materials(format!(
+        "first difference: {differing}"
+    )))
+}
+
+/// The JSON pointer of the first place `found` and `expected` differ, if they do.
+fn first_difference(found: &Value, expected: &Value, at: String) -> Option<String> {
+    match (found, expected) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter()
+                .find_map(|key| match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => first_difference(x, y, format!("{at}/{key}")),
+                    _ => Some(format!("{at}/{key}")),
+                })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, format!("{at}/{i}"))),
+        _ => (found != expected).then_some(at),
+    }
 }

@@ -529,8 +529,8 @@ fn a_resigned_archive_must_still_match_its_manifest() {
     let statement = provenance::statement("x.tar.gz", &digest, &bundle.manifest);
     let error = verify(
         &archive,
-        &STANDARD.encode(key.sign(&archive)),
-        &provenance::envelope_line(&statement, &key),
+        STANDARD.encode(key.sign(&archive)),
+        provenance::envelope_line(&statement, &key),
         &public,
         &limits,
     )
@@ -538,5 +538,127 @@ fn a_resigned_archive_must_still_match_its_manifest() {
     assert!(
         matches!(error, Rejection::Provenance(ProvenanceError::Materials(_))),
         "{error}"
+    );
+}
+
+/// Regression (issue 6 review): every claim of the provenance is checked, not only its subject
+/// and materials; a key holder cannot restate the environment, the validation result or the
+/// commit of a bundle.
+#[test]
+fn the_provenance_must_state_exactly_what_the_manifest_says() {
+    let key = PrivateKey::generate().unwrap();
+    let (archive, signature, _, public) = signed(&key);
+    let limits = Limits::default();
+    let digest = super::sha256_hex(&archive);
+    let manifest = build(description(), &files()).unwrap().manifest;
+    let restated = |pointer: &str, value: serde_json::Value| {
+        let mut statement = provenance::statement("daa-production.tar.gz", &digest, &manifest);
+        *statement.pointer_mut(pointer).expect(pointer) = value;
+        provenance::envelope_line(&statement, &key)
+    };
+    let cases = [
+        (
+            "/predicate/buildDefinition/externalParameters/environment",
+            serde_json::json!("staging"),
+        ),
+        (
+            "/predicate/buildDefinition/internalParameters/validation/passed",
+            serde_json::json!(false),
+        ),
+        (
+            "/predicate/buildDefinition/resolvedDependencies/2/digest/gitCommit",
+            serde_json::json!("f".repeat(40)),
+        ),
+        (
+            "/predicate/runDetails/builder/version/daactl",
+            serde_json::json!("9.9.9"),
+        ),
+        (
+            "/predicate/runDetails/metadata",
+            serde_json::json!({"x": 1}),
+        ),
+    ];
+    for (pointer, value) in cases {
+        let error = verify(
+            &archive,
+            &signature,
+            restated(pointer, value),
+            &public,
+            &limits,
+        )
+        .expect_err(pointer);
+        let shown = error.to_string();
+        assert!(
+            matches!(error, Rejection::Provenance(ProvenanceError::Statement(_))),
+            "{pointer}: {shown}"
+        );
+        assert!(
+            shown.contains("disagrees with the bundle's manifest"),
+            "{shown}"
+        );
+    }
+    // The subject's name is free (a bundle may be renamed), and reported.
+    let renamed = provenance::envelope_line(
+        &provenance::statement("daa-production-1.4.0.tar.gz", &digest, &manifest),
+        &key,
+    );
+    let verified = verify(&archive, &signature, renamed, &public, &limits).unwrap();
+    assert_eq!(verified.signed_name, "daa-production-1.4.0.tar.gz");
+    assert_eq!(verified.expect_environment("production"), Ok(()));
+    assert_eq!(
+        verified
+            .expect_environment("staging")
+            .unwrap_err()
+            .to_string(),
+        "the bundle is of environment `production`, not `staging`"
+    );
+}
+
+/// Regression (issue 6 review): signature and provenance files are bounded and need not be
+/// text; whatever they hold is a rejection (exit 1), never an error or a long computation.
+#[test]
+fn oversize_or_binary_signature_files_are_rejections() {
+    let key = PrivateKey::generate().unwrap();
+    let (archive, signature, provenance, public) = signed(&key);
+    let limits = Limits::default();
+    let huge_signature = vec![b'A'; 5000];
+    assert_eq!(
+        verify(&archive, &huge_signature, &provenance, &public, &limits).unwrap_err(),
+        Rejection::TooLarge {
+            what: "the signature",
+            limit: super::verify::MAX_SIGNATURE_FILE
+        }
+    );
+    let huge_provenance = vec![b'\n'; (super::verify::MAX_PROVENANCE_FILE + 1) as usize];
+    assert!(matches!(
+        verify(&archive, &signature, &huge_provenance, &public, &limits).unwrap_err(),
+        Rejection::TooLarge {
+            what: "the provenance",
+            ..
+        }
+    ));
+    assert_eq!(
+        verify(&archive, [0xff, 0xfe, 0x00], &provenance, &public, &limits).unwrap_err(),
+        Rejection::SignatureFormat
+    );
+    assert_eq!(
+        verify(&archive, &signature, [0xff, 0xfe], &public, &limits).unwrap_err(),
+        Rejection::Provenance(ProvenanceError::Envelope(
+            "the file is not UTF-8".to_owned()
+        ))
+    );
+    // Envelopes signed by someone else, many times over: refused after a few, not all tried.
+    let stranger = sign(
+        &build(description(), &files()).unwrap(),
+        "daa-production.tar.gz",
+        &PrivateKey::generate().unwrap(),
+    );
+    let many = stranger.provenance.repeat(provenance::MAX_ENVELOPES + 1) + &provenance;
+    assert_eq!(
+        verify(&archive, &signature, &many, &public, &limits).unwrap_err(),
+        Rejection::Provenance(ProvenanceError::Envelope(format!(
+            "more than {} envelopes",
+            provenance::MAX_ENVELOPES
+        )))
     );
 }

@@ -11,11 +11,27 @@ use super::keys::PublicKey;
 use super::manifest::{MANIFEST_FILE, Manifest};
 use super::provenance::{self, ProvenanceError};
 
+/// The largest signature file read: a base64 DER P-256 signature is under 100 bytes.
+pub const MAX_SIGNATURE_FILE: u64 = 4 * 1024;
+/// The largest provenance file read: daactl's is a few kilobytes per hundred inputs.
+pub const MAX_PROVENANCE_FILE: u64 = 4 * 1024 * 1024;
+/// How much larger than its inflated limit a gzip file may be (stored blocks add a few bytes
+/// per 64 KiB).
+const GZIP_OVERHEAD: u64 = 1024 * 1024;
+
+/// The most bytes of the bundle file worth reading under `limits`: anything longer inflates
+/// past [`Limits::max_content`].
+pub fn max_bundle_file(limits: &Limits) -> u64 {
+    limits.max_content.saturating_add(GZIP_OVERHEAD)
+}
+
 /// A bundle that verified.
 #[derive(Debug)]
 pub struct Verified {
     /// Its SHA-256, hex.
     pub digest: String,
+    /// The file name it was signed under (the provenance's subject).
+    pub signed_name: String,
     /// Its manifest.
     pub manifest: Manifest,
     /// The manifest as stored.
@@ -28,6 +44,22 @@ pub struct Verified {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection {
+    /// A file larger than anything daactl writes; reading stops there.
+    #[error("{what} is larger than {limit} bytes")]
+    TooLarge {
+        /// Which file.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
+    /// A bundle of another environment than the one asked for.
+    #[error("the bundle is of environment `{found}`, not `{expected}`")]
+    Environment {
+        /// The environment asked for.
+        expected: String,
+        /// The bundle's.
+        found: String,
+    },
     /// The signature file is not base64 of a DER signature.
     #[error("the signature file is not a base64 ECDSA signature")]
     SignatureFormat,
@@ -50,17 +82,42 @@ pub enum Rejection {
     Files(Vec<String>),
 }
 
-/// Verifies a bundle's bytes with its signature text and provenance text.
+impl Verified {
+    /// Refuses a bundle of another environment: a validly signed development bundle renamed
+    /// `daa-production.tar.gz` is still not a production release.
+    pub fn expect_environment(&self, environment: &str) -> Result<(), Rejection> {
+        if self.manifest.environment == environment {
+            Ok(())
+        } else {
+            Err(Rejection::Environment {
+                expected: environment.to_owned(),
+                found: self.manifest.environment.clone(),
+            })
+        }
+    }
+}
+
+/// Verifies a bundle's bytes with the contents of its signature and provenance files.
 pub fn verify(
     bundle: &[u8],
-    signature: &str,
-    provenance_text: &str,
+    signature: impl AsRef<[u8]>,
+    provenance: impl AsRef<[u8]>,
     key: &PublicKey,
     limits: &Limits,
 ) -> Result<Verified, Rejection> {
+    let too_large = |what, bytes: &[u8], limit: u64| {
+        (bytes.len() as u64 > limit).then_some(Rejection::TooLarge { what, limit })
+    };
+    let (signature, provenance) = (signature.as_ref(), provenance.as_ref());
+    if let Some(rejection) = too_large("the bundle", bundle, max_bundle_file(limits))
+        .or_else(|| too_large("the signature", signature, MAX_SIGNATURE_FILE))
+        .or_else(|| too_large("the provenance", provenance, MAX_PROVENANCE_FILE))
+    {
+        return Err(rejection);
+    }
     // Authenticate before parsing anything inside the archive.
     let signature = STANDARD
-        .decode(signature.trim())
+        .decode(signature.trim_ascii())
         .map_err(|_| Rejection::SignatureFormat)?;
     if !key.verifies(bundle, &signature) {
         return Err(Rejection::Signature);
@@ -73,10 +130,11 @@ pub fn verify(
         .ok_or_else(|| Rejection::Manifest("missing".to_owned()))?;
     let manifest_bytes = entries.remove(position).data;
     let manifest = Manifest::from_bytes(&manifest_bytes).map_err(Rejection::Manifest)?;
-    provenance::check(provenance_text, key, &digest, &manifest)?;
+    let signed_name = provenance::check(provenance, key, &digest, &manifest)?;
     let files = check_files(entries, &manifest)?;
     Ok(Verified {
         digest,
+        signed_name,
         manifest,
         manifest_bytes,
         files,

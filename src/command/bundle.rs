@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result, bail};
 use daactl::bundle::archive::Limits;
 use daactl::bundle::keys::{PrivateKey, PublicKey};
 use daactl::bundle::manifest::{InputDigest, Inputs, ValidationSummary};
-use daactl::bundle::verify::{Rejection, Verified};
+use daactl::bundle::verify::{self, Rejection, Verified};
 use daactl::bundle::{self, Description, PROVENANCE_SUFFIX, SIGNATURE_SUFFIX};
 use daactl::policy::catalogue::{Policy, Severity};
 use daactl::policy::engine::Settings;
@@ -213,8 +213,6 @@ pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result
 pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
     let key = PublicKey::from_pem(&read_text(&args.key, "the public key")?)
         .with_context(|| format!("{}: cannot use the public key", args.key.display()))?;
-    let bundle_bytes = std::fs::read(&args.bundle)
-        .with_context(|| format!("{}: cannot read the bundle", args.bundle.display()))?;
     let signature_path = args
         .signature
         .clone()
@@ -223,17 +221,26 @@ pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
         .provenance
         .clone()
         .unwrap_or_else(|| with_suffix(&args.bundle, PROVENANCE_SUFFIX));
-    let signature = read_text(&signature_path, "the signature")?;
-    let provenance = read_text(&provenance_path, "the provenance")?;
     let limits = Limits {
         max_content: args.max_size * 1024 * 1024,
         ..Limits::default()
     };
-    let verified =
-        match bundle::verify::verify(&bundle_bytes, &signature, &provenance, &key, &limits) {
-            Ok(verified) => verified,
-            Err(rejection) => return rejected(&args.bundle, &rejection),
-        };
+    let files = SignedFiles::read(&args.bundle, &signature_path, &provenance_path, &limits)?;
+    let verified = verify::verify(
+        &files.bundle,
+        &files.signature,
+        &files.provenance,
+        &key,
+        &limits,
+    )
+    .and_then(|verified| match &args.environment {
+        Some(environment) => verified.expect_environment(environment).map(|()| verified),
+        None => Ok(verified),
+    });
+    let verified = match verified {
+        Ok(verified) => verified,
+        Err(rejection) => return rejected(&args.bundle, &rejection),
+    };
     if let Some(dir) = &args.extract {
         extract(dir, &verified)?;
     }
@@ -259,6 +266,10 @@ pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
         manifest.validation.objects,
         manifest.validation.waived,
     );
+    let file_name = args.bundle.file_name().map(|n| n.to_string_lossy());
+    if file_name.as_deref() != Some(verified.signed_name.as_str()) {
+        text.push_str(&format!("  signed as `{}`\n", verified.signed_name));
+    }
     if let Some(dir) = &args.extract {
         text.push_str(&format!(
             "  extracted {} files into {}\n",
@@ -350,6 +361,40 @@ fn passphrase(name: &str) -> Option<zeroize::Zeroizing<String>> {
 
 pub(super) fn read_text(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("{}: cannot read {what}", path.display()))
+}
+
+/// The first `limit + 1` bytes of `path` at most: enough for verification to refuse a file
+/// that is too large without holding all of it.
+pub(super) fn read_at_most(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .with_context(|| format!("{}: cannot read {what}", path.display()))?;
+    Ok(bytes)
+}
+
+/// A bundle and its signature and provenance files, read within the sizes verification
+/// accepts.
+pub(super) struct SignedFiles {
+    pub(super) bundle: Vec<u8>,
+    pub(super) signature: Vec<u8>,
+    pub(super) provenance: Vec<u8>,
+}
+
+impl SignedFiles {
+    pub(super) fn read(
+        bundle: &Path,
+        signature: &Path,
+        provenance: &Path,
+        limits: &Limits,
+    ) -> Result<SignedFiles> {
+        Ok(SignedFiles {
+            bundle: read_at_most(bundle, "the bundle", verify::max_bundle_file(limits))?,
+            signature: read_at_most(signature, "the signature", verify::MAX_SIGNATURE_FILE)?,
+            provenance: read_at_most(provenance, "the provenance", verify::MAX_PROVENANCE_FILE)?,
+        })
+    }
 }
 
 /// `path` with `suffix` appended to its file name.

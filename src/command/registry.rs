@@ -8,36 +8,32 @@ use anyhow::{Context as _, Result, bail};
 use daactl::bundle::archive::{self, Limits};
 use daactl::bundle::keys::PublicKey;
 use daactl::bundle::manifest::{MANIFEST_FILE, Manifest};
+use daactl::bundle::verify;
 use daactl::bundle::{PROVENANCE_SUFFIX, SIGNATURE_SUFFIX};
 use daactl::oci::{self, Artifact, Credentials, PullOptions, PushOptions, Reference};
 use daactl::project::REPOSITORY_URL;
 
-use super::bundle::{Existing, read_text, rejected, with_suffix, write_files};
+use super::bundle::{Existing, SignedFiles, read_text, rejected, with_suffix, write_files};
 use super::{Outcome, Session, progress, write_stdout};
 use crate::cli::{PullArgs, PushArgs};
 
 /// `daactl push`.
 pub fn push(session: &Session, args: &PushArgs) -> Result<Outcome> {
     let reference = parse(&args.reference)?;
-    let bundle = std::fs::read(&args.bundle)
-        .with_context(|| format!("{}: cannot read the bundle", args.bundle.display()))?;
-    let signature = read_text(
+    let limits = Limits::default();
+    let SignedFiles {
+        bundle,
+        signature,
+        provenance,
+    } = SignedFiles::read(
+        &args.bundle,
         &with_suffix(&args.bundle, SIGNATURE_SUFFIX),
-        "the signature",
-    )?;
-    let provenance = read_text(
         &with_suffix(&args.bundle, PROVENANCE_SUFFIX),
-        "the provenance",
+        &limits,
     )?;
     if let Some(key) = &args.key {
         let key = public_key(key)?;
-        if let Err(rejection) = daactl::bundle::verify::verify(
-            &bundle,
-            &signature,
-            &provenance,
-            &key,
-            &Limits::default(),
-        ) {
+        if let Err(rejection) = verify::verify(&bundle, &signature, &provenance, &key, &limits) {
             return rejected(&args.bundle, &rejection);
         }
     }
@@ -52,8 +48,8 @@ pub fn push(session: &Session, args: &PushArgs) -> Result<Outcome> {
     let artifact = Artifact {
         file_name,
         bundle,
-        signature: signature.into_bytes(),
-        provenance: provenance.into_bytes(),
+        signature,
+        provenance,
         annotations: annotations(&manifest),
     };
     let options = PushOptions {
@@ -87,22 +83,24 @@ pub fn pull(session: &Session, args: &PullArgs) -> Result<Outcome> {
         credentials: Credentials::from_env()?,
         ..PullOptions::default()
     };
-    let pulled = oci::pull(&reference, &options)?;
-    let bundle_path = args.out.join(&pulled.file_name);
-    let signature_path = args.out.join(pulled.signature_file_name());
-    let provenance_path = args.out.join(pulled.provenance_file_name());
+    let mut pulled = oci::pull(&reference, &options)?;
     if let Some(key) = &key {
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        if let Err(rejection) = daactl::bundle::verify::verify(
+        match verify::verify(
             &pulled.bundle,
-            &text(&pulled.signature),
-            &text(&pulled.provenance),
+            &pulled.signature,
+            &pulled.provenance,
             key,
             &Limits::default(),
         ) {
-            return rejected(&bundle_path, &rejection);
+            // A verified bundle is written under the name it was signed as, whatever title
+            // the registry gave it.
+            Ok(verified) => pulled.file_name = oci::safe_file_name(Some(&verified.signed_name)),
+            Err(rejection) => return rejected(Path::new(&pulled.file_name), &rejection),
         }
     }
+    let bundle_path = args.out.join(&pulled.file_name);
+    let signature_path = args.out.join(pulled.signature_file_name());
+    let provenance_path = args.out.join(pulled.provenance_file_name());
     if !args.force {
         for path in [&bundle_path, &signature_path, &provenance_path] {
             if path.exists() {

@@ -266,10 +266,11 @@ pub fn check_file_name(name: &str) -> Result<(), OciError> {
 }
 
 /// The file name to give a pulled bundle: its title annotation when that is a safe plain
-/// file name, else [`FALLBACK_FILE_NAME`].
+/// file name ending in `.tar.gz`, else [`FALLBACK_FILE_NAME`]. The suffix keeps a registry
+/// from choosing a name such as `release.pub` or `authorized_keys` for the file it sends.
 pub fn safe_file_name(title: Option<&str>) -> String {
     title
-        .filter(|t| check_file_name(t).is_ok())
+        .filter(|t| t.ends_with(".tar.gz") && check_file_name(t).is_ok())
         .unwrap_or(FALLBACK_FILE_NAME)
         .to_owned()
 }

@@ -244,6 +244,8 @@ fn pulled_file_names_fall_back_when_unsafe() {
         Some("c:\\daa.tar.gz"),
         Some(".bashrc"),
         Some("a\0b"),
+        Some("release.pub"),
+        Some("daa.tar.gz.sig"),
     ] {
         assert_eq!(
             safe_file_name(unsafe_title),
