@@ -742,6 +742,35 @@ fn a_bundle_from_a_git_checkout_records_its_commit() {
             .iter()
             .any(|d| d["name"] == "environments/production.toml")
     );
+    // Regression (issue 6 review): git variables inherited from a hook or a script do not
+    // redirect git to another repository; the same bundle comes out.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let project = repo();
+    let output = daactl_env(
+        dir.path(),
+        &[
+            "--project",
+            project.to_str().unwrap(),
+            "bundle",
+            "--env",
+            "production",
+            "--key",
+            "release.key",
+            "--out",
+            "again.tar.gz",
+        ],
+        &[
+            ("GIT_DIR", elsewhere.path().to_str().unwrap()),
+            ("GIT_WORK_TREE", elsewhere.path().to_str().unwrap()),
+        ],
+    );
+    let (code, _, err) = outcome(&output);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert!(
+        std::fs::read(dir.path().join("again.tar.gz")).unwrap()
+            == std::fs::read(dir.path().join(BUNDLE)).unwrap()
+    );
 }
 
 #[test]

@@ -177,7 +177,15 @@ pub fn bundle(session: &Session, project: &Project, args: &BundleArgs) -> Result
     };
     let description = Description {
         environment: environment.clone(),
-        source_commit: git.commit(),
+        source_commit: git.commit().or_else(|| {
+            if project.root.join(".git").exists() {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: the project is a git checkout but its commit could not be read (see `git rev-parse HEAD`); the bundle records no source commit"
+                );
+            }
+            None
+        }),
         inputs,
         validation,
         mtime,
@@ -465,7 +473,15 @@ struct SourceCommit(Option<std::process::Child>);
 impl SourceCommit {
     /// Starts git in `root`; no git, no child.
     fn ask(root: &Path) -> SourceCommit {
-        let child = std::process::Command::new("git")
+        let mut git = std::process::Command::new("git");
+        // The project decides the repository: a `GIT_DIR` or `GIT_WORK_TREE` inherited from a
+        // hook or a script would name another one's commit.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("GIT_") {
+                git.env_remove(name);
+            }
+        }
+        let child = git
             .arg("-C")
             .arg(root)
             .args(["rev-parse", "--verify", "--quiet", "HEAD"])
