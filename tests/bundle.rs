@@ -904,6 +904,31 @@ fn bad_inputs_are_errors_with_exit_code_2() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("encrypted and no passphrase"), "{err}");
     assert!(!path.join("s.tar.gz").exists());
+    // A time a ustar header cannot hold, or no time at all.
+    for (epoch, expected) in [
+        ("8589934592", "after the year 2242"),
+        ("yesterday", "not a number of seconds"),
+    ] {
+        let output = daactl_env(
+            path,
+            &[
+                "--project",
+                project,
+                "bundle",
+                "--env",
+                "production",
+                "--key",
+                "release.key",
+                "--out",
+                "s.tar.gz",
+            ],
+            &[("SOURCE_DATE_EPOCH", epoch)],
+        );
+        let (code, _, err) = outcome(&output);
+        assert_eq!(code, 2, "{epoch}: {err}");
+        assert!(err.contains(expected), "{epoch}: {err}");
+        assert!(!path.join("s.tar.gz").exists());
+    }
     // --extract into a folder that is not empty writes nothing.
     std::fs::create_dir(path.join("full")).unwrap();
     std::fs::write(path.join("full/keep"), "x").unwrap();

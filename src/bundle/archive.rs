@@ -219,8 +219,24 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, ArchiveError> {
         entry.read_to_end(&mut data).map_err(tar_error)?;
         entries.push(Entry { path, data });
     }
+    check_no_file_is_a_folder(&seen)?;
     check_canonical(&tar, &entries, mtime)?;
     Ok(entries)
+}
+
+/// No path may be the folder of another (`a` and `a/b`): no file system holds both, so
+/// extraction would fail half-way or depend on the order.
+fn check_no_file_is_a_folder(paths: &BTreeSet<String>) -> Result<(), ArchiveError> {
+    for path in paths {
+        let folders = path.match_indices('/').map(|(at, _)| &path[..at]);
+        if folders.into_iter().any(|folder| paths.contains(folder)) {
+            return Err(ArchiveError::UnsafePath {
+                path: path.clone(),
+                why: "its folder is also a file of the archive",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `tar` must be byte for byte the archive [`Writer`] makes of `entries` with `mtime`.

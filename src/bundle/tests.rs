@@ -236,6 +236,11 @@ fn the_reader_refuses_hostile_archives() {
             raw_tar_gz(&[raw("a", b"1"), raw("a", b"2")]),
             "more than once",
         ),
+        (
+            "a file that is another's folder",
+            raw_tar_gz(&[raw("a", b"1"), raw("a/b", b"2")]),
+            "`a/b` has an unsafe path: its folder is also a file",
+        ),
         ("not gzip", b"plain text".to_vec(), "not a gzip'd tar"),
     ];
     for (name, bytes, expected) in cases {

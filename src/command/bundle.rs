@@ -507,9 +507,19 @@ impl SourceCommit {
 /// `SOURCE_DATE_EPOCH` (reproducible-builds.org), or [`bundle::DEFAULT_EPOCH`].
 fn source_date_epoch() -> Result<u64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(text) if !text.is_empty() => text.trim().parse().with_context(|| {
-            format!("SOURCE_DATE_EPOCH=`{text}` is not a number of seconds since 1970")
-        }),
+        Ok(text) if !text.is_empty() => {
+            let seconds: u64 = text.trim().parse().with_context(|| {
+                format!("SOURCE_DATE_EPOCH=`{text}` is not a number of seconds since 1970")
+            })?;
+            // A ustar header holds 11 octal digits; beyond them tar writers switch to
+            // non-standard encodings.
+            if seconds >= 8u64.pow(11) {
+                bail!(
+                    "SOURCE_DATE_EPOCH=`{text}` is after the year 2242, the last a ustar header can hold"
+                );
+            }
+            Ok(seconds)
+        }
         _ => Ok(bundle::DEFAULT_EPOCH),
     }
 }
