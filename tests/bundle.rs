@@ -23,7 +23,8 @@ fn daactl_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command
         .args(args)
         .current_dir(cwd)
-        .env_remove("DAACTL_KEY_PASSPHRASE");
+        .env_remove("DAACTL_KEY_PASSPHRASE")
+        .env_remove("SOURCE_DATE_EPOCH");
     for (name, value) in env {
         command.env(name, value);
     }
@@ -585,18 +586,24 @@ fn hostile_archives_are_rejected_and_nothing_is_written() {
             raw_tar_gz(&[raw("big.yaml", &bomb_content)]),
             "decompression bomb",
         ),
-        (
-            "outside the manifest",
-            raw_tar_gz(&[raw("manifest.json", b"{}")]),
-            "manifest.json",
-        ),
     ];
+    let mut cases: Vec<(&str, Vec<u8>, &str, String)> = cases
+        .into_iter()
+        .map(|(name, archive, expected)| (name, archive, expected, String::new()))
+        .collect();
+    let (archive, provenance) = with_an_entry_outside_the_manifest(&work);
+    cases.push((
+        "outside the manifest",
+        archive,
+        "production/zz-evil.yaml: not in the manifest",
+        provenance,
+    ));
     let before = tree(root.path());
-    for (name, archive, expected) in cases {
+    for (name, archive, expected, provenance) in cases {
         let signature = openssl_signature(&openssl, &work, &archive);
         std::fs::write(work.join("hostile.tar.gz"), &archive).unwrap();
         std::fs::write(work.join("hostile.tar.gz.sig"), &signature).unwrap();
-        std::fs::write(work.join("hostile.tar.gz.intoto.jsonl"), "").unwrap();
+        std::fs::write(work.join("hostile.tar.gz.intoto.jsonl"), provenance).unwrap();
         let (code, _, err) = outcome(&daactl(
             &work,
             &[
@@ -620,6 +627,35 @@ fn hostile_archives_are_rejected_and_nothing_is_written() {
         assert_eq!(tree(root.path()), before, "{name}: something was written");
         assert!(!absolute.exists() && !root.path().join("escaped.yaml").exists());
     }
+}
+
+/// A real production bundle with one more file that its manifest does not list, in canonical
+/// form, and a provenance for it signed with `dir/release.key`: everything holds but the
+/// manifest check, so that check is what must refuse it.
+fn with_an_entry_outside_the_manifest(dir: &Path) -> (Vec<u8>, String) {
+    use daactl::bundle::{archive, keys::PrivateKey, manifest::Manifest, provenance};
+    bundle_into(dir, "production", "real.tar.gz");
+    let limits = archive::Limits::default();
+    let mut entries = archive::read(&std::fs::read(dir.join("real.tar.gz")).unwrap(), &limits)
+        .expect("a real bundle reads");
+    let manifest = entries.pop().expect("manifest.json is last");
+    entries.push(archive::Entry {
+        path: "production/zz-evil.yaml".to_owned(),
+        data: b"kind: Pod\n".to_vec(),
+    });
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    entries.push(manifest);
+    let pairs: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.data.as_slice()))
+        .collect();
+    let bundle = archive::write(&pairs, daactl::bundle::DEFAULT_EPOCH).unwrap();
+    let key = std::fs::read_to_string(dir.join("release.key")).unwrap();
+    let key = PrivateKey::from_pem(&key, None).unwrap();
+    let manifest = Manifest::from_bytes(&entries.last().unwrap().data).unwrap();
+    let digest = daactl::bundle::sha256_hex(&bundle);
+    let statement = provenance::statement("hostile.tar.gz", &digest, &manifest);
+    (bundle, provenance::envelope_line(&statement, &key))
 }
 
 /// Copies the project's inputs (not its git history) into a new folder named `name`.
