@@ -59,22 +59,32 @@ fn signed_bundle() -> tempfile::TempDir {
     dir
 }
 
-fn bundle_into(dir: &Path, env: &str, name: &str) {
+/// Runs `daactl bundle` of the repository's project in `dir`, signing with `key` (a file in
+/// `dir`), with extra environment variables.
+fn run_bundle(
+    dir: &Path,
+    env: &str,
+    key: &str,
+    out: &str,
+    vars: &[(&str, &str)],
+) -> (i32, String, String) {
     let project = repo();
-    let (code, _, err) = outcome(&daactl(
-        dir,
-        &[
-            "--project",
-            project.to_str().unwrap(),
-            "bundle",
-            "--env",
-            env,
-            "--key",
-            "release.key",
-            "--out",
-            name,
-        ],
-    ));
+    let args = [
+        "--project",
+        project.to_str().unwrap(),
+        "bundle",
+        "--env",
+        env,
+        "--key",
+        key,
+        "--out",
+        out,
+    ];
+    outcome(&daactl_env(dir, &args, vars))
+}
+
+fn bundle_into(dir: &Path, env: &str, name: &str) {
+    let (code, _, err) = run_bundle(dir, env, "release.key", name, &[]);
     assert_eq!(code, 0, "{err}");
 }
 
@@ -426,21 +436,18 @@ fn tampering_with_any_region_or_using_another_key_is_rejected() {
     let (code, err) = verify_with(path, &bundle, &signature, &provenance, "other.pub");
     assert_eq!(code, 1, "{err}");
     // Binary or oversize signature files are rejections too, not read errors.
-    let (code, err) = verify_with(path, &bundle, [0xff, 0xfe], &provenance, "release.pub");
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("not a base64 ECDSA signature"), "{err}");
-    let (code, err) = verify_with(
-        path,
-        &bundle,
-        vec![b'A'; 1 << 20],
-        &provenance,
-        "release.pub",
-    );
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains("the signature is larger than 4096 bytes"),
-        "{err}"
-    );
+    let cases = [
+        (vec![0xff, 0xfe], "not a base64 ECDSA signature"),
+        (
+            vec![b'A'; 1 << 20],
+            "the signature is larger than 4096 bytes",
+        ),
+    ];
+    for (signature, expected) in cases {
+        let (code, err) = verify_with(path, &bundle, signature, &provenance, "release.pub");
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
     // A valid bundle of another environment than the one asked for.
     let (code, _, err) = outcome(&daactl(
         path,
@@ -781,26 +788,15 @@ fn a_bundle_from_a_git_checkout_records_its_commit() {
     // Regression (issue 6 review): git variables inherited from a hook or a script do not
     // redirect git to another repository; the same bundle comes out.
     let elsewhere = tempfile::tempdir().unwrap();
-    let project = repo();
-    let output = daactl_env(
+    let elsewhere = elsewhere.path().to_str().unwrap();
+    let vars = [("GIT_DIR", elsewhere), ("GIT_WORK_TREE", elsewhere)];
+    let (code, _, err) = run_bundle(
         dir.path(),
-        &[
-            "--project",
-            project.to_str().unwrap(),
-            "bundle",
-            "--env",
-            "production",
-            "--key",
-            "release.key",
-            "--out",
-            "again.tar.gz",
-        ],
-        &[
-            ("GIT_DIR", elsewhere.path().to_str().unwrap()),
-            ("GIT_WORK_TREE", elsewhere.path().to_str().unwrap()),
-        ],
+        "production",
+        "release.key",
+        "again.tar.gz",
+        &vars,
     );
-    let (code, _, err) = outcome(&output);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
     assert!(
@@ -923,20 +919,7 @@ fn bad_inputs_are_errors_with_exit_code_2() {
     // An encrypted key without its passphrase.
     let env = [("DAACTL_KEY_PASSPHRASE", "pw")];
     daactl_env(path, &["keygen", "--out", "sealed"], &env);
-    let (code, _, err) = outcome(&daactl(
-        path,
-        &[
-            "--project",
-            project,
-            "bundle",
-            "--env",
-            "production",
-            "--key",
-            "sealed.key",
-            "--out",
-            "s.tar.gz",
-        ],
-    ));
+    let (code, _, err) = run_bundle(path, "production", "sealed.key", "s.tar.gz", &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("encrypted and no passphrase"), "{err}");
     assert!(!path.join("s.tar.gz").exists());
@@ -945,22 +928,8 @@ fn bad_inputs_are_errors_with_exit_code_2() {
         ("8589934592", "after the year 2242"),
         ("yesterday", "not a number of seconds"),
     ] {
-        let output = daactl_env(
-            path,
-            &[
-                "--project",
-                project,
-                "bundle",
-                "--env",
-                "production",
-                "--key",
-                "release.key",
-                "--out",
-                "s.tar.gz",
-            ],
-            &[("SOURCE_DATE_EPOCH", epoch)],
-        );
-        let (code, _, err) = outcome(&output);
+        let vars = [("SOURCE_DATE_EPOCH", epoch)];
+        let (code, _, err) = run_bundle(path, "production", "release.key", "s.tar.gz", &vars);
         assert_eq!(code, 2, "{epoch}: {err}");
         assert!(err.contains(expected), "{epoch}: {err}");
         assert!(!path.join("s.tar.gz").exists());
