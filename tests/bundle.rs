@@ -937,34 +937,20 @@ fn bad_inputs_are_errors_with_exit_code_2() {
     // --extract into a folder that is not empty writes nothing.
     std::fs::create_dir(path.join("full")).unwrap();
     std::fs::write(path.join("full/keep"), "x").unwrap();
-    let (code, _, err) = outcome(&daactl(
-        path,
-        &[
-            "verify",
-            BUNDLE,
-            "--key",
-            "release.pub",
-            "--extract",
-            "full",
-        ],
-    ));
+    let extract_into = |dir: &str| {
+        outcome(&daactl(
+            path,
+            &["verify", BUNDLE, "--key", "release.pub", "--extract", dir],
+        ))
+    };
+    let (code, _, err) = extract_into("full");
     assert_eq!(code, 2, "{err}");
     assert_eq!(tree(&path.join("full")).len(), 1);
     // Regression (issue 6 review): when the final rename fails (here the target is a
     // dangling symbolic link), the staged copy is removed too, not left beside it.
     std::os::unix::fs::symlink("nowhere", path.join("dangling")).unwrap();
     let before = std::fs::read_dir(path).unwrap().count();
-    let (code, _, err) = outcome(&daactl(
-        path,
-        &[
-            "verify",
-            BUNDLE,
-            "--key",
-            "release.pub",
-            "--extract",
-            "dangling",
-        ],
-    ));
+    let (code, _, err) = extract_into("dangling");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("dangling: cannot create"), "{err}");
     assert_eq!(
