@@ -413,7 +413,8 @@ pub const PASSPHRASE_ENV: &str = "DAACTL_KEY_PASSPHRASE";
 /// Arguments of `keygen`.
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Path prefix of the key pair: writes PREFIX.key and PREFIX.pub
+    /// Path prefix of the key pair: writes PREFIX.key and PREFIX.pub (a trailing `.key` or
+    /// `.pub` is dropped first)
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
 
@@ -507,6 +508,10 @@ pub struct PushArgs {
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 
+    /// With --key, also require the bundle to be of this environment
+    #[arg(long = "env", value_name = "ENV", requires = "key")]
+    pub environment: Option<String>,
+
     /// Replace the tag if it already exists
     #[arg(long)]
     pub force: bool,
@@ -530,6 +535,10 @@ pub struct PullArgs {
     /// Verify the bundle with this public key before writing anything
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+
+    /// With --key, also require the bundle to be of this environment
+    #[arg(long = "env", value_name = "ENV", requires = "key")]
+    pub environment: Option<String>,
 
     /// Replace files of the same names
     #[arg(long)]

@@ -903,7 +903,45 @@ fn the_cli_pushes_pulls_and_verifies_a_signed_bundle() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("REJECTED"), "{err}");
     assert!(!dir.join("wrong").exists());
-    let (code, out, err) = run(&["pull", &target, "--out", "pulled", "--key", "release.pub"]);
+    // A production bundle where staging is expected: rejected both ways, nothing written.
+    let (code, _, err) = run(&[
+        "pull",
+        &target,
+        "--out",
+        "wrong",
+        "--key",
+        "release.pub",
+        "--env",
+        "staging",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("of environment `production`, not `staging`"),
+        "{err}"
+    );
+    assert!(!dir.join("wrong").exists());
+    let staging = format!("oci://{}/daa/staging:1.4.0", registry.host());
+    let (code, _, err) = run(&[
+        "push",
+        name,
+        &staging,
+        "--key",
+        "release.pub",
+        "--env",
+        "staging",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not `staging`"), "{err}");
+    let (code, out, err) = run(&[
+        "pull",
+        &target,
+        "--out",
+        "pulled",
+        "--key",
+        "release.pub",
+        "--env",
+        "production",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), format!("pulled/{name}"));
     for suffix in ["", ".sig", ".intoto.jsonl"] {

@@ -241,10 +241,7 @@ pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
         &key,
         &limits,
     )
-    .and_then(|verified| match &args.environment {
-        Some(environment) => verified.expect_environment(environment).map(|()| verified),
-        None => Ok(verified),
-    });
+    .and_then(|verified| expect_environment(verified, args.environment.as_deref()));
     let verified = match verified {
         Ok(verified) => verified,
         Err(rejection) => return rejected(&args.bundle, &rejection),
@@ -290,6 +287,17 @@ pub fn verify(session: &Session, args: &VerifyArgs) -> Result<Outcome> {
     }
     write_stdout(text.as_bytes())?;
     Ok(Outcome::Success)
+}
+
+/// `verified`, unless `environment` names another than the bundle's.
+pub(super) fn expect_environment(
+    verified: Verified,
+    environment: Option<&str>,
+) -> Result<Verified, Rejection> {
+    match environment {
+        Some(environment) => verified.expect_environment(environment).map(|()| verified),
+        None => Ok(verified),
+    }
 }
 
 pub(super) fn rejected(bundle: &Path, rejection: &Rejection) -> Result<Outcome> {

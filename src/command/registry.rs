@@ -13,7 +13,9 @@ use daactl::bundle::{PROVENANCE_SUFFIX, SIGNATURE_SUFFIX};
 use daactl::oci::{self, Artifact, Credentials, PullOptions, PushOptions, Reference};
 use daactl::project::REPOSITORY_URL;
 
-use super::bundle::{Existing, SignedFiles, read_text, rejected, with_suffix, write_files};
+use super::bundle::{
+    Existing, SignedFiles, expect_environment, read_text, rejected, with_suffix, write_files,
+};
 use super::{Outcome, Session, progress, write_stdout};
 use crate::cli::{PullArgs, PushArgs};
 
@@ -33,7 +35,9 @@ pub fn push(session: &Session, args: &PushArgs) -> Result<Outcome> {
     )?;
     if let Some(key) = &args.key {
         let key = public_key(key)?;
-        if let Err(rejection) = verify::verify(&bundle, &signature, &provenance, &key, &limits) {
+        let verified = verify::verify(&bundle, &signature, &provenance, &key, &limits)
+            .and_then(|verified| expect_environment(verified, args.environment.as_deref()));
+        if let Err(rejection) = verified {
             return rejected(&args.bundle, &rejection);
         }
     }
@@ -85,13 +89,15 @@ pub fn pull(session: &Session, args: &PullArgs) -> Result<Outcome> {
     };
     let mut pulled = oci::pull(&reference, &options)?;
     if let Some(key) = &key {
-        match verify::verify(
+        let verified = verify::verify(
             &pulled.bundle,
             &pulled.signature,
             &pulled.provenance,
             key,
             &Limits::default(),
-        ) {
+        )
+        .and_then(|verified| expect_environment(verified, args.environment.as_deref()));
+        match verified {
             // A verified bundle is written under the name it was signed as, whatever title
             // the registry gave it.
             Ok(verified) => pulled.file_name = oci::safe_file_name(Some(&verified.signed_name)),
