@@ -112,6 +112,9 @@ pub enum ArchiveError {
 pub struct Writer {
     tar: tar::Builder<flate2::write::GzEncoder<Vec<u8>>>,
     mtime: u64,
+    /// Every path so far: the writer refuses what the reader would, so daactl never signs an
+    /// archive its own `verify` rejects.
+    paths: BTreeSet<String>,
 }
 
 impl Writer {
@@ -125,12 +128,16 @@ impl Writer {
         Writer {
             tar: tar::Builder::new(gzip),
             mtime,
+            paths: BTreeSet::new(),
         }
     }
 
     /// Appends a regular file.
     pub fn append(&mut self, path: &str, data: &[u8]) -> Result<(), ArchiveError> {
         check_path(path.as_bytes())?;
+        if !self.paths.insert(path.to_owned()) {
+            return Err(ArchiveError::Duplicate(path.to_owned()));
+        }
         let header = file_header(path, data.len() as u64, self.mtime)?;
         self.tar
             .append(&header, data)
@@ -139,6 +146,7 @@ impl Writer {
 
     /// Ends the tar and the gzip stream.
     pub fn finish(self) -> Result<Vec<u8>, ArchiveError> {
+        check_no_file_is_a_folder(&self.paths)?;
         self.tar
             .into_inner()
             .map_err(|err| ArchiveError::Tar(err.to_string()))?
