@@ -847,6 +847,24 @@ fn an_unreachable_registry_is_a_transport_error() {
     );
 }
 
+/// Regression (issue 6 review): files are read up to their limit, and one longer than that is
+/// refused before any request, never pushed cut short.
+#[test]
+fn push_refuses_an_oversize_signature_before_any_request() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("b.tar.gz"), b"not checked").unwrap();
+    std::fs::write(dir.join("b.tar.gz.sig"), vec![b'A'; 5000]).unwrap();
+    std::fs::write(dir.join("b.tar.gz.intoto.jsonl"), b"").unwrap();
+    let target = format!("oci://127.0.0.1:{}/daa:1", free_port());
+    let (code, _, err) = common::outcome(&common::daactl(dir, &["push", "b.tar.gz", &target]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("REJECTED: the signature is larger than 4096 bytes"),
+        "{err}"
+    );
+}
+
 /// The commands a release engineer runs: `daactl bundle`, `push`, `pull --key`, `verify`.
 #[test]
 fn the_cli_pushes_pulls_and_verifies_a_signed_bundle() {

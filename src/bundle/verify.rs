@@ -97,6 +97,25 @@ impl Verified {
     }
 }
 
+/// Refuses a bundle, signature or provenance larger than anything daactl writes.
+pub fn check_sizes(
+    bundle: &[u8],
+    signature: &[u8],
+    provenance: &[u8],
+    limits: &Limits,
+) -> Result<(), Rejection> {
+    let too_large = |what, bytes: &[u8], limit: u64| {
+        (bytes.len() as u64 > limit).then_some(Rejection::TooLarge { what, limit })
+    };
+    match too_large("the bundle", bundle, max_bundle_file(limits))
+        .or_else(|| too_large("the signature", signature, MAX_SIGNATURE_FILE))
+        .or_else(|| too_large("the provenance", provenance, MAX_PROVENANCE_FILE))
+    {
+        Some(rejection) => Err(rejection),
+        None => Ok(()),
+    }
+}
+
 /// Verifies a bundle's bytes with the contents of its signature and provenance files.
 pub fn verify(
     bundle: &[u8],
@@ -105,16 +124,8 @@ pub fn verify(
     key: &PublicKey,
     limits: &Limits,
 ) -> Result<Verified, Rejection> {
-    let too_large = |what, bytes: &[u8], limit: u64| {
-        (bytes.len() as u64 > limit).then_some(Rejection::TooLarge { what, limit })
-    };
     let (signature, provenance) = (signature.as_ref(), provenance.as_ref());
-    if let Some(rejection) = too_large("the bundle", bundle, max_bundle_file(limits))
-        .or_else(|| too_large("the signature", signature, MAX_SIGNATURE_FILE))
-        .or_else(|| too_large("the provenance", provenance, MAX_PROVENANCE_FILE))
-    {
-        return Err(rejection);
-    }
+    check_sizes(bundle, signature, provenance, limits)?;
     // Authenticate before parsing anything inside the archive.
     let signature = STANDARD
         .decode(signature.trim_ascii())

@@ -33,6 +33,10 @@ pub fn push(session: &Session, args: &PushArgs) -> Result<Outcome> {
         &with_suffix(&args.bundle, PROVENANCE_SUFFIX),
         &limits,
     )?;
+    // Never push a file cut short at its reading limit, verified or not.
+    if let Err(rejection) = verify::check_sizes(&bundle, &signature, &provenance, &limits) {
+        return rejected(&args.bundle, &rejection);
+    }
     if let Some(key) = &args.key {
         let key = public_key(key)?;
         let verified = verify::verify(&bundle, &signature, &provenance, &key, &limits)
