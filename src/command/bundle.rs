@@ -453,14 +453,23 @@ pub(super) fn write_files(files: &[(&PathBuf, &[u8], u32)], existing: Existing) 
             .with_context(|| format!("{}: cannot write", path.display()))?;
         staged.push((temporary, *path));
     }
+    let mut placed: Vec<&PathBuf> = Vec::with_capacity(staged.len());
     for (temporary, path) in staged {
-        let placed = match existing {
+        let moved = match existing {
             Existing::Replace => temporary.persist(path),
             Existing::Keep => temporary.persist_noclobber(path),
         };
-        placed
-            .map_err(|err| err.error)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        if let Err(err) = moved {
+            // New files only: what was placed is removed again, so the set is all or none.
+            // (Replaced files cannot be brought back; a rename in one folder rarely fails.)
+            if existing == Existing::Keep {
+                for path in placed {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            return Err(err.error).with_context(|| format!("{}: cannot write", path.display()));
+        }
+        placed.push(path);
     }
     Ok(())
 }
@@ -475,6 +484,23 @@ fn waiver_digest(project: &Project) -> Result<Option<InputDigest>> {
     Ok(Some(InputDigest::of(waiver::WAIVER_FILE, &bytes)))
 }
 
+/// The variables that point git at a repository, its objects or its index: those of
+/// `git rev-parse --local-env-vars` that are not configuration.
+const REPOSITORY_VARIABLES: [&str; 12] = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_GRAFT_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_SHALLOW_FILE",
+];
+
 /// `git rev-parse HEAD` of the project, started before rendering and read after.
 struct SourceCommit(Option<std::process::Child>);
 
@@ -483,11 +509,10 @@ impl SourceCommit {
     fn ask(root: &Path) -> SourceCommit {
         let mut git = std::process::Command::new("git");
         // The project decides the repository: a `GIT_DIR` or `GIT_WORK_TREE` inherited from a
-        // hook or a script would name another one's commit.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("GIT_") {
-                git.env_remove(name);
-            }
+        // hook or a script would name another one's commit. Configuration variables stay
+        // (CI sets `safe.directory` through `GIT_CONFIG_*`).
+        for name in REPOSITORY_VARIABLES {
+            git.env_remove(name);
         }
         let child = git
             .arg("-C")
@@ -523,7 +548,7 @@ fn source_date_epoch() -> Result<u64> {
             // non-standard encodings.
             if seconds >= 8u64.pow(11) {
                 bail!(
-                    "SOURCE_DATE_EPOCH=`{text}` is after the year 2242, the last a ustar header can hold"
+                    "SOURCE_DATE_EPOCH=`{text}` is 2242-03-16 or later, beyond what a ustar header can hold"
                 );
             }
             Ok(seconds)
