@@ -668,10 +668,11 @@ fn oversize_or_binary_signature_files_are_rejections() {
     );
 }
 
-/// The compressor is part of the bundle's bytes: flate2 is pinned to its pure-Rust backend
-/// (miniz_oxide) so no other crate's features can switch it. If a dependency update changes
-/// these bytes, bundles of the same inputs stop repeating across daactl versions; change the
-/// digest only on purpose, and say so in the release notes.
+/// The compressor is part of the bundle's bytes: daactl asks flate2 for its pure-Rust backend
+/// (miniz_oxide) only, but cargo features add up, so a dependency that enabled a zlib backend
+/// would switch it; this digest is what notices. If a dependency update changes these bytes,
+/// bundles of the same inputs stop repeating across daactl versions: change the digest only
+/// on purpose, and say so in the release notes.
 #[test]
 fn the_compressed_bytes_are_pinned() {
     let text = "kind: Deployment\nmetadata:\n  name: daa-service\n".repeat(50);
@@ -684,4 +685,78 @@ fn the_compressed_bytes_are_pinned() {
         super::sha256_hex(&archive),
         "1be1ab7a253e7cdb9b76065f037b28ac28031dac8f603a86823bbd345f8d478c"
     );
+}
+
+/// What the writer makes, the reader accepts, at the edges of the ustar format; and what the
+/// reader refuses, the writer refuses to make (issue 6 review).
+#[test]
+fn the_writer_and_the_reader_agree_at_the_edges() {
+    let name_100 = "n".repeat(100);
+    let prefixed = format!("{}/{}", "p".repeat(150), "n".repeat(100));
+    type Files<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Files<'_>, u64)> = vec![
+        ("no entries", vec![], 0),
+        ("a 100-byte name", vec![(name_100.as_str(), b"x")], 0),
+        (
+            "a path in the prefix field",
+            vec![(prefixed.as_str(), b"x")],
+            0,
+        ),
+        ("the last ustar time", vec![("a", b"x")], 8u64.pow(11) - 1),
+        ("an empty file", vec![("a", b"")], 0),
+        ("a full block", vec![("a", &[7; 512])], 0),
+    ];
+    for (name, entries, mtime) in cases {
+        let bytes = archive::write(&entries, mtime).expect(name);
+        let read = archive::read(&bytes, &Limits::default()).expect(name);
+        let read: Vec<(&str, &[u8])> = read
+            .iter()
+            .map(|e| (e.path.as_str(), e.data.as_slice()))
+            .collect();
+        assert_eq!(read, entries, "{name}");
+    }
+    let too_long = format!("{}/{}", "p".repeat(160), "n".repeat(100));
+    let refused: Vec<(&str, Files<'_>, &str)> = vec![
+        (
+            "a duplicate",
+            vec![("a", b"1"), ("a", b"2")],
+            "more than once",
+        ),
+        (
+            "a file that is another's folder",
+            vec![("a", b"1"), ("a/b", b"2")],
+            "its folder is also a file",
+        ),
+        (
+            "a path too long",
+            vec![(too_long.as_str(), b"x")],
+            "too long",
+        ),
+    ];
+    for (name, entries, expected) in refused {
+        let error = archive::write(&entries, 0).expect_err(name).to_string();
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+    // A file named like the manifest cannot be packed beside it.
+    let mut files = files();
+    files.insert(MANIFEST_FILE.to_owned(), b"{}".to_vec());
+    assert_eq!(
+        build(description(), &files).unwrap_err(),
+        ArchiveError::Duplicate(MANIFEST_FILE.to_owned())
+    );
+}
+
+/// `verify` compares a provenance with the Statement this daactl makes for the manifest, so
+/// this shape is a compatibility promise: if this snapshot changes, bundles signed by earlier
+/// versions stop verifying. Change it only with a new `buildType` that `verify` accepts
+/// alongside v1 (issue 6 review).
+#[test]
+fn the_provenance_statement_v1_is_stable() {
+    let bundle = build(description(), &files()).unwrap();
+    let statement =
+        provenance::statement("daa-production.tar.gz", &"0".repeat(64), &bundle.manifest);
+    let text = serde_json::to_string_pretty(&statement)
+        .unwrap()
+        .replace(env!("CARGO_PKG_VERSION"), "[version]");
+    insta::assert_snapshot!("provenance_statement_v1", text);
 }
