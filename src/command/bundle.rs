@@ -324,13 +324,10 @@ fn extract(dir: &Path, verified: &Verified) -> Result<()> {
             );
         }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = folder_of(dir);
     let staging = tempfile::Builder::new()
         .prefix(".daactl-extract-")
-        .tempdir_in(&parent)
+        .tempdir_in(parent)
         .with_context(|| format!("{}: cannot create a temporary folder", parent.display()))?;
     let files = std::iter::once((
         bundle::manifest::MANIFEST_FILE,
@@ -413,6 +410,14 @@ impl SignedFiles {
     }
 }
 
+/// The folder `path` is in: `.` for a bare file name.
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 /// `path` with `suffix` appended to its file name.
 pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -440,10 +445,7 @@ pub(super) fn write_files(files: &[(&PathBuf, &[u8], u32)], existing: Existing) 
     }
     let mut staged = Vec::with_capacity(files.len());
     for (path, data, mode) in files {
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let folder = folder_of(path);
         // A temporary file of our own (random name, created exclusively, deleted when dropped).
         let temporary = tempfile::Builder::new()
             .prefix(".daactl-")
