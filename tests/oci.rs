@@ -979,3 +979,63 @@ fn the_cli_pushes_pulls_and_verifies_a_signed_bundle() {
     let (code, _, err) = run(&["pull", &by_digest, "--out", "pulled", "--force"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// The README's release commands, run as written (the registry's address swapped for the
+/// test's), in a copy of the project: the example a release engineer copies cannot drift.
+#[test]
+fn the_readme_release_example_runs_as_written() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    let block = readme
+        .split("```")
+        .find(|block| block.contains("daactl keygen --out release"))
+        .expect("the README shows the release commands");
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path();
+    common::copy_dir(
+        &common::repo().join("environments"),
+        &project.join("environments"),
+    );
+    std::fs::copy(
+        common::repo().join("daactl-waivers.toml"),
+        project.join("daactl-waivers.toml"),
+    )
+    .unwrap();
+    let binaries = std::path::Path::new(env!("CARGO_BIN_EXE_daactl"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        binaries.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let commands: Vec<String> = block
+        .lines()
+        .map(|line| line.split(" #").next().unwrap().trim())
+        .filter(|line| !line.is_empty())
+        .map(|line| line.replace("127.0.0.1:5000", &registry.host()))
+        .collect();
+    assert!(commands.len() >= 6, "{commands:?}");
+    for command in &commands {
+        let output = Command::new("bash")
+            .args(["-c", command])
+            .current_dir(project)
+            .env("PATH", &path)
+            .env_remove("DAACTL_KEY_PASSPHRASE")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "{command}:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(project.join("release/manifest.json").is_file());
+    assert_eq!(
+        std::fs::read(project.join("pulled/daa-production-1.4.0.tar.gz")).unwrap(),
+        std::fs::read(project.join("daa-production-1.4.0.tar.gz")).unwrap()
+    );
+}
